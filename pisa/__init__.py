@@ -1,0 +1,1 @@
+"""Live PISA dashboard: source simulator, incremental sync core and central aggregates."""

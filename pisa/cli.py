@@ -1,0 +1,179 @@
+"""`pisa`: the command-line entry point (simulator, central schema, sync, reconcile)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+import psycopg2
+
+from pisa import db
+from pisa.config import ConfigError, Settings, load_settings, parse_sources
+from pisa.errors import PisaError
+
+log = logging.getLogger("pisa")
+
+
+def _sources_arg(text: str) -> tuple[str, ...]:
+    try:
+        return parse_sources(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("PISA_SOURCES: ", "")) from None
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pisa", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every poll, not only the busy ones")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sources = commands.add_parser("sources", help="the simulated source databases").add_subparsers(dest="action", required=True)
+    init = sources.add_parser("init", help="create the source databases and their initial rows")
+    init.add_argument("--rows", type=int, default=500, help="initial rows per source (default 500)")
+    init.add_argument("--filler-columns", type=int, default=100, help="questionnaire filler columns (default 100, up to 1115)")
+    init.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    init.add_argument("--reset", action="store_true", help="drop and recreate existing source databases")
+    init.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+
+    simulate = commands.add_parser("simulate", help="write into the sources in real time")
+    simulate.add_argument("--rate", type=float, help="rows per second over all sources (default PISA_SIM_RATE)")
+    simulate.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    simulate.add_argument("--update-share", type=_share, default=0.1, help="share of writes that update a row (default 0.1)")
+    simulate.add_argument("--delete-share", type=_share, default=0.03, help="share of writes that delete a row (default 0.03)")
+    simulate.add_argument("--bad-share", type=_share, default=0.01, help="share of rows with a malformed value (default 0.01)")
+    simulate.add_argument("--seed", type=int, help="random seed (default: random)")
+    simulate.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+
+    central = commands.add_parser("central", help="the central database").add_subparsers(dest="action", required=True)
+    central_init = central.add_parser("init", help="create the central schema and the API's read-only role")
+    central_init.add_argument("--reset", action="store_true", help="drop and recreate the central database")
+
+    sync = commands.add_parser("sync", help="the sync core without Airflow")
+    sync.add_argument("--once", action="store_true", help="one pass over the sources, then exit")
+    sync.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+    sync.add_argument("--poll-interval", type=float, help="seconds between polls of a source (default PISA_POLL_INTERVAL)")
+    sync.add_argument("--reconcile-every", type=float, default=60.0,
+                      help="in follow mode, reconcile each source this often, in seconds (default 60; 0: never)")
+
+    rec = commands.add_parser("reconcile", help="checksum repair pass: deleted and drifted rows")
+    rec.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+    return parser
+
+
+def _print_progress(source: str, done: int, total: int, elapsed: float) -> None:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    print(f"  {source}: {done:,}/{total:,} rows loaded ({rate:,.0f} rows/s)", flush=True)
+
+
+def _run_sources_init(settings: Settings, args) -> int:
+    from pisa.sources.setup import init_sources
+    print(f"Creating {len(settings.sources)} source databases ({args.rows:,} rows each, "
+          f"{args.filler_columns} filler columns)...", flush=True)
+    results = init_sources(settings, rows=args.rows, filler_columns=args.filler_columns, seed=args.seed,
+                           reset=args.reset, progress=_print_progress)
+    created = [r.source for r in results if r.created]
+    kept = [r.source for r in results if not r.created]
+    print(f"Sources ready: {len(created)} created, {len(kept)} kept as they were"
+          + (f" ({', '.join(kept)}; --reset recreates them)" if kept else ""))
+    return 0
+
+
+def _run_simulate(settings: Settings, args) -> int:
+    from pisa.sources.writer import Simulator
+    rate = settings.sim_rate if args.rate is None else args.rate
+    simulator = Simulator(settings, rate=rate, update_share=args.update_share, delete_share=args.delete_share,
+                          bad_share=args.bad_share, seed=args.seed)
+    signal.signal(signal.SIGTERM, lambda *_: simulator.stop())
+    signal.signal(signal.SIGUSR1, lambda *_: (simulator.pause(), print("simulator paused", flush=True)))
+    signal.signal(signal.SIGUSR2, lambda *_: (simulator.resume(), print("simulator resumed", flush=True)))
+    print(f"Simulating {rate:g} rows/s into {len(settings.sources)} sources "
+          f"(SIGUSR1 pauses, SIGUSR2 resumes, Ctrl-C stops)", flush=True)
+    try:
+        stats = simulator.run(seconds=args.seconds,
+                              report=lambda s, t: print(f"  after {t:.0f} s: {s.describe()}", flush=True))
+    except KeyboardInterrupt:
+        simulator.close()
+        stats = simulator.stats
+    print(f"Simulator wrote {stats.describe()}")
+    for source, count in sorted(stats.per_source.items()):
+        print(f"  {source}: {count}")
+    return 0
+
+
+def _run_central_init(settings: Settings, args) -> int:
+    from pisa.central import init_central
+    created = init_central(settings, reset=args.reset)
+    print(f"Central database {db.describe(settings.central_url)} {'created' if created else 'up to date'}")
+    return 0
+
+
+def _report(results) -> int:
+    for result in results:
+        print(result.describe())
+    failed = [r.source for r in results if r.status == "failed"]
+    if failed:
+        print(f"{len(failed)} source(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _run_sync(settings: Settings, args) -> int:
+    from pisa.sync import runner
+    if args.poll_interval is not None:
+        settings = settings.replace(poll_interval=args.poll_interval)
+    if args.once:
+        return _report(runner.sync_all_once(settings))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log.info("following %d sources, polling every %.2f s (Ctrl-C stops)", len(settings.sources), settings.poll_interval)
+    worker = threading.Thread(target=runner.follow_all, args=(settings, stop, args.reconcile_every or None))
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(timeout=0.5)
+    except KeyboardInterrupt:
+        log.info("stopping: finishing the current batches")
+        stop.set()
+        worker.join()
+    return 0
+
+
+def _run_reconcile(settings: Settings, args) -> int:
+    from pisa.sync import runner
+    return _report(runner.sync_all_once(settings, reconcile_after=True))
+
+
+HANDLERS = {
+    ("sources", "init"): _run_sources_init,
+    ("simulate", None): _run_simulate,
+    ("central", "init"): _run_central_init,
+    ("sync", None): _run_sync,
+    ("reconcile", None): _run_reconcile,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `pisa` command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings().with_sources(getattr(args, "sources", None))
+        return HANDLERS[(args.command, getattr(args, "action", None))](settings, args)
+    except (ConfigError, PisaError) as exc:
+        print(f"pisa: {exc}", file=sys.stderr)
+        return 2
+    except psycopg2.OperationalError as exc:
+        print(f"pisa: database unreachable or refused the command: {db.first_line(exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

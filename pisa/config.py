@@ -1,0 +1,130 @@
+"""Settings: read once from the environment (and a `.env` file), each with a default and help.
+
+Every module that needs configuration takes a `Settings` object, so tests and benchmarks can
+point the whole pipeline at throwaway databases without touching the process environment.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+from dotenv import load_dotenv
+
+COUNTRIES = (
+    "ALB", "ARG", "AUS", "AUT", "BEL", "BGR", "BIH", "BLR", "BRA", "BRN",
+    "CAN", "CHE", "CHL", "COL", "CRI", "CZE", "DEU", "DNK", "DOM", "ESP",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration variable: its name, default (as text) and a one-line help."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("PISA_CENTRAL_URL", "postgresql://postgres@127.0.0.1:5432/pisa_central",
+            "libpq URL of the central analytical database (sync writes, API reads)."),
+    Setting("PISA_SOURCE_URL_TEMPLATE", "postgresql://postgres@127.0.0.1:5432/pisa_src_{cnt}",
+            "libpq URL of one source database; {cnt} is the lower-case country code."),
+    Setting("PISA_SOURCES", ",".join(COUNTRIES),
+            "Comma-separated country codes of the sources to simulate and sync."),
+    Setting("PISA_PORT", "8000", "Port of the dashboard and API under `make run`."),
+    Setting("PISA_SIM_RATE", "20",
+            "Rows per second the simulator writes under `make run`; 0 runs no simulator."),
+    Setting("PISA_POLL_INTERVAL", "0.25",
+            "Seconds between two change polls of one source in follow mode (the floor)."),
+    Setting("PISA_MAX_POLL_DUTY", "0.5",
+            "Share of one CPU core that follow-mode polls of all sources may use together; "
+            "polls of large sources are spaced out to stay under it."),
+    Setting("PISA_BATCH_ROWS", "10000",
+            "Rows fetched from a source and applied to the central DB per transaction."),
+    Setting("PISA_SYNC_WORKERS", "4", "Sources synced in parallel by `pisa sync --once` and `pisa reconcile`."),
+    Setting("PISA_API_ROLE", "pisa_api", "Read-only database role the API connects as."),
+    Setting("PISA_API_PASSWORD", "",
+            "Password set on the API role by `pisa central init` (empty: none, for trust auth)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the configuration."""
+
+    central_url: str
+    source_url_template: str
+    sources: tuple[str, ...]
+    port: int
+    sim_rate: float
+    poll_interval: float
+    max_poll_duty: float
+    batch_rows: int
+    sync_workers: int
+    api_role: str
+    api_password: str = field(repr=False)
+
+    def source_url(self, source: str) -> str:
+        """The libpq URL of one source database."""
+        return self.source_url_template.format(cnt=source.lower())
+
+    def with_sources(self, sources: tuple[str, ...] | list[str] | None) -> "Settings":
+        """A copy restricted to the given sources (None keeps the configured ones)."""
+        return self if not sources else replace(self, sources=parse_sources(",".join(sources)))
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed (tests and benchmarks use this)."""
+        return replace(self, **changes)
+
+
+class ConfigError(ValueError):
+    """A configuration value is malformed; the message names the variable."""
+
+
+def parse_sources(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of country codes into upper-case, de-duplicated codes."""
+    codes: list[str] = []
+    for part in text.split(","):
+        code = part.strip().upper()
+        if not code:
+            continue
+        if len(code) != 3 or not code.isalpha() or not code.isascii():
+            raise ConfigError(f"PISA_SOURCES: {part.strip()!r} is not a 3-letter country code")
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise ConfigError("PISA_SOURCES: no source configured")
+    return tuple(codes)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `env` (default: os.environ after loading `.env`)."""
+    if env is None:
+        load_dotenv()
+        env = os.environ
+    raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+
+    def number(name: str, kind):
+        try:
+            value = kind(raw[name])
+        except ValueError:
+            raise ConfigError(f"{name}: {raw[name]!r} is not a valid {kind.__name__}") from None
+        if value < 0:
+            raise ConfigError(f"{name}: must not be negative, got {raw[name]!r}")
+        return value
+
+    return Settings(
+        central_url=raw["PISA_CENTRAL_URL"],
+        source_url_template=raw["PISA_SOURCE_URL_TEMPLATE"],
+        sources=parse_sources(raw["PISA_SOURCES"]),
+        port=number("PISA_PORT", int),
+        sim_rate=number("PISA_SIM_RATE", float),
+        poll_interval=number("PISA_POLL_INTERVAL", float),
+        max_poll_duty=number("PISA_MAX_POLL_DUTY", float) or 0.5,
+        batch_rows=max(1, number("PISA_BATCH_ROWS", int)),
+        sync_workers=max(1, number("PISA_SYNC_WORKERS", int)),
+        api_role=raw["PISA_API_ROLE"],
+        api_password=raw["PISA_API_PASSWORD"],
+    )

@@ -1,0 +1,118 @@
+"""Connections and SQL files: the one module that calls `psycopg2.connect`.
+
+SQL lives in `sql/` files named for what they do; `load_sql` reads them once. Values are always
+bind parameters, identifiers are composed with `psycopg2.sql.Identifier`.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from pisa.errors import CentralUnavailable, SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+# Server-side guards: a client that dies or hangs must not keep a lease or a transaction open.
+CENTRAL_SESSION_OPTIONS = (
+    "-c statement_timeout=120s -c idle_in_transaction_session_timeout=60s "
+    "-c lock_timeout=30s -c synchronous_commit=off"
+)
+SOURCE_SESSION_OPTIONS = "-c statement_timeout=300s -c idle_in_transaction_session_timeout=120s"
+CONNECT_TIMEOUT_S = 5
+
+
+@functools.cache
+def load_sql(name: str) -> str:
+    """Text of `sql/<name>`, read once."""
+    return (SQL_DIR / name).read_text()
+
+
+def describe(url: str) -> str:
+    """A URL safe to log: host, port and database, never the password."""
+    params = psycopg2.extensions.parse_dsn(url)
+    return f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '?')}"
+
+
+def database_name(url: str) -> str:
+    """The database a libpq URL points at."""
+    return psycopg2.extensions.parse_dsn(url)["dbname"]
+
+
+def connect(url: str, *, application_name: str, options: str = "", autocommit: bool = False):
+    """Open one connection; errors propagate as psycopg2.OperationalError."""
+    conn = psycopg2.connect(url, application_name=application_name, options=options,
+                            connect_timeout=CONNECT_TIMEOUT_S)
+    conn.autocommit = autocommit
+    return conn
+
+
+def connect_central(url: str, *, application_name: str = "pisa-sync"):
+    """A connection to the central database, with the server-side guards set."""
+    try:
+        return connect(url, application_name=application_name, options=CENTRAL_SESSION_OPTIONS)
+    except psycopg2.OperationalError as exc:
+        raise CentralUnavailable(f"central database {describe(url)} is unreachable: {first_line(exc)}") from exc
+
+
+def connect_source(url: str, *, application_name: str = "pisa-sync"):
+    """A read-only connection to one source database."""
+    try:
+        conn = connect(url, application_name=application_name, options=SOURCE_SESSION_OPTIONS)
+    except psycopg2.OperationalError as exc:
+        raise SourceUnavailable(f"source {describe(url)} is unreachable: {first_line(exc)}") from exc
+    conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+    return conn
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error, for one-line log messages."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def maintenance_connection(url: str) -> Iterator:
+    """An autocommit connection to the `postgres` database of the server `url` points at."""
+    conn = psycopg2.connect(url, dbname="postgres", application_name="pisa-admin",
+                            connect_timeout=CONNECT_TIMEOUT_S)
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def database_exists(url: str) -> bool:
+    """True when the database `url` names exists on its server."""
+    with maintenance_connection(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database_name(url),))
+        return cur.fetchone() is not None
+
+
+def create_database(url: str, *, reset: bool = False) -> bool:
+    """Create the database `url` names; with reset, drop it first. True when it was created."""
+    name = database_name(url)
+    with maintenance_connection(url) as conn, conn.cursor() as cur:
+        if reset:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone():
+            return False
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def drop_database(url: str) -> None:
+    """Drop the database `url` names, disconnecting its sessions."""
+    with maintenance_connection(url) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(database_name(url))))

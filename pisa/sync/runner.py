@@ -1,0 +1,251 @@
+"""The sync loop of one source, and of all of them: used by the CLI, the DAGs and the tests.
+
+A poll: take the lease, read the source snapshot, stream the changed rows, parse them and apply
+them batch by batch; the last batch moves the watermark. With `reconcile=True` the same snapshot
+is then compared bucket by bucket with the central copy and the differing buckets repaired.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import psycopg2
+
+from pisa import db
+from pisa.config import Settings
+from pisa.errors import PisaError
+from pisa.sync import changes, reconcile
+from pisa.sync.apply import CentralSession, StateUpdate
+from pisa.sync.validate import parse_rows
+
+log = logging.getLogger(__name__)
+
+LEASE_RETRY_S = 1.0
+MAX_BACKOFF_S = 30.0
+COST_SMOOTHING = 0.3          # weight of the newest poll in the moving average of poll cost
+INTERVAL_LOG_CHANGE = 0.25    # log the poll interval again when it moves by more than this share
+
+
+@dataclass
+class PollResult:
+    """What one poll of one source did."""
+
+    source: str
+    status: str                      # 'ok', 'skipped' (lease held elsewhere) or 'failed'
+    read: int = 0
+    changed: int = 0
+    inserted: int = 0
+    deleted: int = 0
+    synced_through: datetime | None = None
+    lag_s: float | None = None
+    duration_s: float = 0.0
+    repaired_buckets: int | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        """One line a person can act on."""
+        if self.status == "skipped":
+            return f"{self.source}: skipped, another runner holds its sync lease"
+        if self.status == "failed":
+            return f"{self.source}: FAILED: {self.error}"
+        text = (f"{self.source}: read {self.read} rows, applied {self.changed} changed "
+                f"({self.inserted} new), deleted {self.deleted}; synced through "
+                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC, lag {self.lag_s:.2f} s, "
+                f"took {self.duration_s * 1000:.0f} ms")
+        if self.repaired_buckets is not None:
+            text += f"; reconcile repaired {self.repaired_buckets} bucket(s)"
+        return text
+
+
+class SourceRunner:
+    """Syncs one source: owns its source connection and its central session (and lease)."""
+
+    def __init__(self, settings: Settings, source: str, application_name: str = "pisa-sync"):
+        self.settings = settings
+        self.source = source
+        self.application_name = application_name
+        self.central: CentralSession | None = None
+        self.source_conn = None
+        self.poll_interval = settings.poll_interval
+        self._cost_s: float | None = None
+        self._logged_interval = settings.poll_interval
+
+    # -- connections and lease ---------------------------------------------------------------
+    def try_acquire(self) -> bool:
+        """Connect if needed and take the source's lease; False when another runner holds it."""
+        if self.central is None:
+            self.central = CentralSession(self.settings.central_url, self.source, self.application_name)
+        if self.source_conn is None:
+            self.source_conn = db.connect_source(self.settings.source_url(self.source), application_name=self.application_name)
+        return self.central.try_acquire_lease()
+
+    def close(self) -> None:
+        """Close both connections; the lease goes with the central one."""
+        for closing in (self.source_conn, self.central):
+            if closing is not None:
+                try:
+                    closing.close()
+                except Exception:  # already broken: nothing left to free
+                    pass
+        self.source_conn = self.central = None
+
+    # -- one poll ------------------------------------------------------------------------------
+    def poll(self, reconcile_after: bool = False) -> PollResult:
+        """One poll under the lease (call try_acquire first). Raises on failure."""
+        started = time.monotonic()
+        central, conn = self.central, self.source_conn
+        state = central.load_state()
+        result = PollResult(self.source, "ok")
+        try:
+            snapshot = changes.begin_snapshot(conn)
+            watermark = changes.usable_watermark(self.source, state.watermark, snapshot)
+
+            def apply(rows: list[tuple], final: bool, deleted_ids: list[int] = ()) -> None:
+                facts, issues = parse_rows(self.source, rows)
+                update = StateUpdate(final, snapshot.xmin, snapshot.taken_at,
+                                     poll_ms=(time.monotonic() - started) * 1000 if final else None,
+                                     poll_interval_s=self.poll_interval if final else None)
+                batch = central.apply_batch(facts, issues, seen_at=snapshot.taken_at, state=update,
+                                            deleted_ids=deleted_ids)
+                result.read += len(rows)
+                result.changed += batch.changed
+                result.inserted += batch.inserted
+                result.deleted += batch.deleted
+
+            self._apply_stream(changes.stream_changed_rows(conn, watermark, self.settings.batch_rows),
+                               apply, last_is_final=not reconcile_after)
+            if reconcile_after:
+                result.repaired_buckets = self._reconcile(apply, state.rows + result.inserted)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        result.synced_through = snapshot.taken_at
+        result.lag_s = (datetime.now(timezone.utc) - snapshot.taken_at).total_seconds()
+        result.duration_s = time.monotonic() - started
+        return result
+
+    @staticmethod
+    def _apply_stream(batches, apply, *, last_is_final: bool, deleted_ids: list[int] = ()) -> None:
+        # Look one batch ahead: the last batch carries the watermark (and any deletes).
+        current = next(batches)
+        while True:
+            following = next(batches, None)
+            if following is None:
+                apply(current, last_is_final, deleted_ids)
+                return
+            apply(current, False)
+            current = following
+
+    def _reconcile(self, apply, approx_rows: int) -> int:
+        buckets = reconcile.bucket_count(approx_rows)
+        source_side = changes.bucket_checksums(self.source_conn, buckets)
+        central_side = self.central.bucket_checksums(buckets)
+        differing = reconcile.differing_buckets(source_side, central_side)
+        if not differing:
+            apply([], True)
+            note = f"all {buckets} buckets equal"
+        else:
+            central_ids = self.central.ids_in_buckets(buckets, differing)
+            seen: set[int] = set()
+
+            def apply_and_track(rows, final, deleted_ids=()):
+                seen.update(row[0] for row in rows)
+                if final:
+                    deleted_ids = sorted(central_ids - seen)
+                apply(rows, final, deleted_ids)
+
+            self._apply_stream(changes.stream_rows_in_buckets(self.source_conn, buckets, differing, self.settings.batch_rows),
+                               apply_and_track, last_is_final=True)
+            note = f"{len(differing)} of {buckets} buckets differed and were repaired"
+            log.info("%s: reconcile: %s", self.source, note)
+        self.central.record_reconcile(note)
+        return len(differing)
+
+    # -- follow mode ---------------------------------------------------------------------------
+    def adapt_interval(self, duration_s: float) -> None:
+        """Space polls out so that all sources' polls together stay under the duty budget."""
+        self._cost_s = duration_s if self._cost_s is None else (
+            COST_SMOOTHING * duration_s + (1 - COST_SMOOTHING) * self._cost_s)
+        budget_interval = self._cost_s * len(self.settings.sources) / self.settings.max_poll_duty
+        self.poll_interval = max(self.settings.poll_interval, budget_interval)
+        if abs(self.poll_interval - self._logged_interval) > INTERVAL_LOG_CHANGE * self._logged_interval:
+            log.info("%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
+                     "under %.0f%% of a core (data is then at most about %.1f s old)",
+                     self.source, self._cost_s * 1000, self.poll_interval, len(self.settings.sources),
+                     self.settings.max_poll_duty * 100, self.poll_interval + self._cost_s)
+            self._logged_interval = self.poll_interval
+
+    def follow(self, stop: threading.Event, reconcile_every_s: float | None = None) -> None:
+        """Poll until `stop` is set: log each batch, reconcile periodically, back off on errors."""
+        backoff = 0.0
+        waiting_logged = False
+        last_reconcile = time.monotonic()
+        try:
+            while not stop.is_set():
+                try:
+                    if not self.try_acquire():
+                        if not waiting_logged:
+                            log.info("%s: another runner holds the sync lease; waiting for it", self.source)
+                            waiting_logged = True
+                        stop.wait(LEASE_RETRY_S)
+                        continue
+                    waiting_logged = False
+                    reconcile_due = reconcile_every_s is not None and time.monotonic() - last_reconcile >= reconcile_every_s
+                    result = self.poll(reconcile_after=reconcile_due)
+                    if reconcile_due:
+                        last_reconcile = time.monotonic()
+                    if result.changed or result.deleted or result.repaired_buckets:
+                        log.info("%s", result.describe())
+                    if backoff:
+                        log.info("%s: recovered, syncing again", self.source)
+                    backoff = 0.0
+                    self.adapt_interval(result.duration_s)
+                    stop.wait(max(0.0, self.poll_interval - result.duration_s))
+                except (PisaError, psycopg2.Error) as exc:
+                    backoff = min(MAX_BACKOFF_S, backoff * 2 or 1.0)
+                    message = db.first_line(exc)
+                    log.warning("%s: sync failed (%s); retrying in %.0f s", self.source, message, backoff)
+                    if self.central is not None:
+                        self.central.record_error(message)
+                    self.close()
+                    stop.wait(backoff)
+        finally:
+            self.close()
+
+
+def poll_source_once(settings: Settings, source: str, reconcile_after: bool = False) -> PollResult:
+    """Connect, take the lease, poll once, disconnect. Failures come back as a result."""
+    runner = SourceRunner(settings, source, application_name="pisa-sync-once")
+    try:
+        if not runner.try_acquire():
+            return PollResult(source, "skipped")
+        return runner.poll(reconcile_after=reconcile_after)
+    except (PisaError, psycopg2.Error) as exc:
+        message = db.first_line(exc)
+        if runner.central is not None:
+            runner.central.record_error(message)
+        return PollResult(source, "failed", error=message)
+    finally:
+        runner.close()
+
+
+def sync_all_once(settings: Settings, reconcile_after: bool = False) -> list[PollResult]:
+    """One poll of every configured source, a few in parallel; results in source order."""
+    with ThreadPoolExecutor(max_workers=settings.sync_workers, thread_name_prefix="pisa-sync") as pool:
+        return list(pool.map(lambda s: poll_source_once(settings, s, reconcile_after), settings.sources))
+
+
+def follow_all(settings: Settings, stop: threading.Event, reconcile_every_s: float | None = None) -> None:
+    """Follow every configured source in its own thread until `stop` is set."""
+    threads = [threading.Thread(target=SourceRunner(settings, source).follow, args=(stop, reconcile_every_s),
+                                name=f"pisa-sync-{source}", daemon=True)
+               for source in settings.sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

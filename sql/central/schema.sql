@@ -1,0 +1,70 @@
+-- Central analytical schema: fact rows, exact pre-aggregates, arrivals, sync state, quarantine.
+-- Idempotent: `pisa central init` runs it on every start.
+
+-- One row per source row currently present, with the four parsed indices.
+-- `version` is the source row's xmin when we read it: an unchanged row is skipped on re-read.
+CREATE TABLE IF NOT EXISTS facts (
+    source      text        NOT NULL,
+    id          integer     NOT NULL,
+    version     bigint      NOT NULL,
+    escs        numeric,
+    tmins       numeric,
+    belong      numeric,
+    durecec     smallint,
+    first_seen  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    PRIMARY KEY (source, id)
+);
+
+-- Per-country sums and present-counts, adjusted by old-versus-new differences in the same
+-- transaction as the facts. numeric sums are exact: no float drift after millions of updates.
+CREATE TABLE IF NOT EXISTS country_stats (
+    source       text    PRIMARY KEY,
+    rows         bigint  NOT NULL DEFAULT 0,
+    escs_sum     numeric NOT NULL DEFAULT 0,
+    escs_n       bigint  NOT NULL DEFAULT 0,
+    tmins_sum    numeric NOT NULL DEFAULT 0,
+    tmins_n      bigint  NOT NULL DEFAULT 0,
+    belong_sum   numeric NOT NULL DEFAULT 0,
+    belong_n     bigint  NOT NULL DEFAULT 0,
+    durecec_sum  numeric NOT NULL DEFAULT 0,
+    durecec_n    bigint  NOT NULL DEFAULT 0
+);
+
+-- Rows currently present, by source and hour of first arrival (the sources have no timestamps).
+CREATE TABLE IF NOT EXISTS arrivals_hourly (
+    source  text        NOT NULL,
+    hour    timestamptz NOT NULL,
+    rows    bigint      NOT NULL,
+    PRIMARY KEY (source, hour)
+);
+CREATE INDEX IF NOT EXISTS arrivals_hourly_hour ON arrivals_hourly (hour);
+
+-- Where each source's sync stands. `watermark` is the xmin (64-bit, xid8) of the source snapshot
+-- the last committed batch reflects; `synced_through` is that snapshot's time.
+CREATE TABLE IF NOT EXISTS sync_state (
+    source              text        PRIMARY KEY,
+    watermark           bigint,
+    synced_through      timestamptz,
+    rows_applied        bigint      NOT NULL DEFAULT 0,
+    last_batch_rows     integer     NOT NULL DEFAULT 0,
+    last_poll_ms        real,
+    poll_interval_s     real,
+    last_success_at     timestamptz,
+    last_error          text,
+    last_error_at       timestamptz,
+    last_reconcile_at   timestamptz,
+    last_reconcile_note text
+);
+
+-- Malformed values of rows currently present: what, where, and why it was rejected.
+CREATE TABLE IF NOT EXISTS quarantine (
+    source       text        NOT NULL,
+    id           integer     NOT NULL,
+    column_name  text        NOT NULL,
+    raw_value    text,
+    reason       text        NOT NULL,
+    seen_at      timestamptz NOT NULL,
+    PRIMARY KEY (source, id, column_name)
+);
+CREATE INDEX IF NOT EXISTS quarantine_seen_at ON quarantine (seen_at DESC);

@@ -1,0 +1,16 @@
+-- Per-session staging tables, emptied at every commit. A batch is COPied here, then applied
+-- set-based by the statements below.
+CREATE TEMP TABLE IF NOT EXISTS stage_rows (
+    id       integer PRIMARY KEY,
+    version  bigint  NOT NULL,
+    escs     numeric,
+    tmins    numeric,
+    belong   numeric,
+    durecec  smallint
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_issues (
+    id           integer NOT NULL,
+    column_name  text    NOT NULL,
+    raw_value    text,
+    reason       text    NOT NULL
+) ON COMMIT DELETE ROWS;
