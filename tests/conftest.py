@@ -1,0 +1,73 @@
+"""Fixtures: throwaway source and central databases on the real PostgreSQL, dropped afterwards."""
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+
+import psycopg2
+import pytest
+
+from pisa import db
+from pisa.central import init_central
+from pisa.config import Settings, load_settings
+from pisa.sources.setup import init_sources
+
+SERVER_URL = os.environ.get("PISA_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
+_names = itertools.count()
+
+
+@dataclass
+class Env:
+    """A throwaway deployment: settings pointing at its own databases."""
+
+    settings: Settings
+
+    def source_conn(self, source: str):
+        """A plain read-write connection to a source (what the outside world writes with)."""
+        return db.connect(self.settings.source_url(source), application_name="pisa-test")
+
+    def central_conn(self):
+        return db.connect(self.settings.central_url, application_name="pisa-test", autocommit=True)
+
+    def urls(self) -> list[str]:
+        return [self.settings.central_url] + [self.settings.source_url(s) for s in self.settings.sources]
+
+
+@pytest.fixture(scope="session")
+def server_available():
+    try:
+        psycopg2.connect(f"{SERVER_URL}/postgres", connect_timeout=3).close()
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not answering at {SERVER_URL} ({exc}); .ci/run starts it")
+
+
+@pytest.fixture
+def make_env(server_available):
+    """Factory: make_env(sources=..., rows=..., seed=...) -> Env with created, loaded databases."""
+    made: list[Env] = []
+
+    def make(sources=("ALB", "ARG", "AUS"), rows=200, seed=1, filler_columns=3, **overrides) -> Env:
+        prefix = f"pisa_t{os.getpid()}_{next(_names)}"
+        settings = load_settings({
+            "PISA_CENTRAL_URL": f"{SERVER_URL}/{prefix}_central",
+            "PISA_SOURCE_URL_TEMPLATE": f"{SERVER_URL}/{prefix}_src_{{cnt}}",
+            "PISA_SOURCES": ",".join(sources),
+            "PISA_API_ROLE": "pisa_test_api",
+        }).replace(**overrides)
+        env = Env(settings)
+        made.append(env)
+        init_central(settings)
+        init_sources(settings, rows=rows, filler_columns=filler_columns, seed=seed)
+        return env
+
+    yield make
+    for env in made:
+        for url in env.urls():
+            db.drop_database(url)
+
+
+@pytest.fixture
+def env(make_env) -> Env:
+    """Three small sources and a central DB, not yet synced."""
+    return make_env()

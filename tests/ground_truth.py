@@ -1,0 +1,126 @@
+"""Ground truth: the figures computed directly over the sources by SQL written for the tests,
+independently of the sync core's parser, and the same figures read from the central DB."""
+from __future__ import annotations
+
+from pisa.sync import runner
+
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+# Per index: the valid range, and whether only whole numbers count.
+RANGES = {"escs": (-10, 10, False), "tmins": (0, 10080, False), "belong": (-10, 10, False), "durecec": (0, 8, True)}
+
+
+def _valid_expr(column: str) -> str:
+    low, high, whole = RANGES[column]
+    number = f"btrim({column})::numeric"
+    in_range = f"{number} BETWEEN {low} AND {high}"
+    if whole:
+        in_range += f" AND {number} = trunc({number})"
+    # Nested CASE: the cast runs only on text the pattern accepted.
+    return f"CASE WHEN btrim({column}) ~ %(number)s THEN CASE WHEN {in_range} THEN {number} END END"
+
+
+TRUTH_SQL = "SELECT count(*), " + ", ".join(
+    f"coalesce(sum(v_{c}), 0), count(v_{c})" for c in RANGES) + " FROM (SELECT " + ", ".join(
+    f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + " FROM responses) parsed"
+
+BAD_VALUES_SQL = " UNION ALL ".join(
+    f"SELECT id, '{c}', {c} FROM responses WHERE {c} IS NOT NULL AND btrim({c}) NOT IN ('', 'NA') "
+    f"AND ({_valid_expr(c)}) IS NULL" for c in RANGES
+) + " UNION ALL SELECT id, 'cnt', cnt FROM responses WHERE cnt IS NOT NULL AND btrim(cnt) NOT IN ('', 'NA', %(source)s)"
+
+CENTRAL_SQL = """SELECT source, rows, escs_sum, escs_n, tmins_sum, tmins_n, belong_sum, belong_n, durecec_sum, durecec_n
+                 FROM country_stats WHERE rows > 0 ORDER BY source"""
+
+
+def source_figures(env) -> dict[str, tuple]:
+    """Per source: (rows, escs_sum, escs_n, tmins_sum, tmins_n, belong_sum, belong_n, durecec_sum, durecec_n)."""
+    figures = {}
+    for source in env.settings.sources:
+        conn = env.source_conn(source)
+        with conn, conn.cursor() as cur:
+            cur.execute(TRUTH_SQL, {"number": NUMBER})
+            row = cur.fetchone()
+        conn.close()
+        if row[0]:
+            figures[source] = tuple(row)
+    return figures
+
+
+def central_figures(env) -> dict[str, tuple]:
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute(CENTRAL_SQL)
+        result = {row[0]: tuple(row[1:]) for row in cur.fetchall()}
+    conn.close()
+    return result
+
+
+def source_bad_values(env) -> set[tuple]:
+    """(source, id, column, raw value) of every malformed value in the sources."""
+    bad = set()
+    for source in env.settings.sources:
+        conn = env.source_conn(source)
+        with conn, conn.cursor() as cur:
+            cur.execute(BAD_VALUES_SQL, {"number": NUMBER, "source": source})
+            bad.update((source, *row) for row in cur.fetchall())
+        conn.close()
+    return bad
+
+
+def central_quarantine(env) -> set[tuple]:
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, id, column_name, raw_value FROM quarantine")
+        result = set(cur.fetchall())
+    conn.close()
+    return result
+
+
+def source_ids(env) -> set[tuple[str, int]]:
+    ids = set()
+    for source in env.settings.sources:
+        conn = env.source_conn(source)
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT id FROM responses")
+            ids.update((source, i) for (i,) in cur.fetchall())
+        conn.close()
+    return ids
+
+
+def central_ids(env) -> set[tuple[str, int]]:
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, id FROM facts")
+        result = set(cur.fetchall())
+    conn.close()
+    return result
+
+
+def arrivals_consistent(env) -> tuple[dict, dict]:
+    """The arrivals table next to the same figure recomputed from the facts' first-seen hours."""
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("SELECT source, hour, rows FROM arrivals_hourly WHERE rows <> 0")
+        table = {(s, h): n for s, h, n in cur.fetchall()}
+        cur.execute("SELECT source, date_trunc('hour', first_seen, 'UTC'), count(*) FROM facts GROUP BY 1, 2")
+        recomputed = {(s, h): n for s, h, n in cur.fetchall()}
+    conn.close()
+    return table, recomputed
+
+
+def assert_exact(env) -> None:
+    """Every aggregate the API needs equals the ground truth over the sources, exactly."""
+    truth = source_figures(env)
+    assert central_figures(env) == truth
+    assert central_ids(env) == source_ids(env)
+    assert central_quarantine(env) == source_bad_values(env)
+    table, recomputed = arrivals_consistent(env)
+    assert table == recomputed
+    assert sum(table.values()) == sum(f[0] for f in truth.values())
+
+
+def sync_and_reconcile(env) -> None:
+    """One sync pass and one reconcile pass over every source; both must succeed."""
+    for results in (runner.sync_all_once(env.settings), runner.sync_all_once(env.settings, reconcile_after=True)):
+        assert [r.status for r in results] == ["ok"] * len(results), [r.describe() for r in results]

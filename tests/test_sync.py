@@ -1,0 +1,230 @@
+"""The sync core against ground truth on the real PostgreSQL: exact, complete, crash-safe."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pisa.sources.writer import Simulator
+from pisa.sync import runner
+from pisa.sync.apply import CentralSession
+from pisa.sync.runner import SourceRunner, poll_source_once
+from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
+
+
+def insert_row(conn, row_id, cnt="ALB", escs="0.5", tmins="1500", belong="0.1", durecec="3"):
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (row_id, cnt, escs, tmins, belong, durecec))
+
+
+def test_first_sync_copies_every_row_exactly(env):
+    sync_and_reconcile(env)
+    assert_exact(env)
+    assert {s: f[0] for s, f in central_figures(env).items()} == {"ALB": 200, "ARG": 200, "AUS": 200}
+
+
+def test_random_inserts_updates_deletes_and_malformed_values_stay_exact(env):
+    simulator = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.15, bad_share=0.2, seed=7)
+    sync_and_reconcile(env)
+    for _ in range(5):
+        simulator.write_rows(150)
+        sync_and_reconcile(env)
+        assert_exact(env)
+    simulator.close()
+    stats = simulator.stats
+    assert stats.inserts > 300 and stats.updates > 100 and stats.deletes > 50 and stats.malformed > 50
+
+
+def test_all_twenty_sources_count_under_their_own_country(make_env):
+    from pisa.config import COUNTRIES
+    env = make_env(sources=COUNTRIES, rows=40, seed=3)
+    Simulator(env.settings, rate=0, bad_share=0.3, seed=3).write_rows(200)
+    sync_and_reconcile(env)
+    assert_exact(env)
+    assert sorted(central_figures(env)) == list(COUNTRIES)
+
+
+def test_transaction_that_began_earlier_but_commits_later_is_not_lost(env):
+    """The xmin trap: a naive 'max xid seen' watermark would skip the slower transaction."""
+    slow, fast = env.source_conn("ALB"), env.source_conn("ALB")
+    runner.sync_all_once(env.settings)
+    insert_row(slow, 1_000_001)                   # takes the older xid, stays open
+    insert_row(fast, 1_000_002)
+    fast.commit()                                 # the newer xid commits first
+    first = poll_source_once(env.settings, "ALB")
+    assert first.status == "ok" and first.inserted == 1
+    slow.commit()                                 # the older xid commits after the poll
+    second = poll_source_once(env.settings, "ALB")
+    assert second.inserted == 1
+    assert_exact(env)
+    slow.close(), fast.close()
+
+
+def test_rows_held_back_by_a_long_transaction_are_read_again_but_applied_once(env):
+    runner.sync_all_once(env.settings)
+    pinning = env.source_conn("ALB")
+    with pinning.cursor() as cur:
+        cur.execute("SELECT pg_current_xact_id()")    # an open transaction with an xid pins the watermark
+    writer = env.source_conn("ALB")
+    for row_id in range(2_000_001, 2_000_011):
+        insert_row(writer, row_id)
+        writer.commit()
+    first = poll_source_once(env.settings, "ALB")
+    again = poll_source_once(env.settings, "ALB")
+    assert (first.read, first.changed) == (10, 10)
+    assert (again.read, again.changed) == (10, 0)    # seen again, skipped by version
+    pinning.rollback()
+    poll_source_once(env.settings, "ALB")           # this poll's snapshot no longer sees it running
+    settled = poll_source_once(env.settings, "ALB")
+    assert settled.read == 0
+    assert_exact(env)
+    pinning.close(), writer.close()
+
+
+@pytest.mark.parametrize("fail_on_commit", [1, 3])
+def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_env, monkeypatch, fail_on_commit):
+    env = make_env(rows=230, batch_rows=50)       # 5 batches: a failure can land mid-poll
+    commits = {"n": 0}
+    real_commit = CentralSession._commit
+
+    def failing_commit(self):
+        commits["n"] += 1
+        if commits["n"] == fail_on_commit:
+            raise RuntimeError("injected crash between upsert and commit")
+        real_commit(self)
+
+    monkeypatch.setattr(CentralSession, "_commit", failing_commit)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        sync_runner = SourceRunner(env.settings, "ALB")
+        assert sync_runner.try_acquire()
+        try:
+            sync_runner.poll()
+        finally:
+            sync_runner.close()
+    monkeypatch.setattr(CentralSession, "_commit", real_commit)
+    sync_and_reconcile(env)
+    assert_exact(env)
+
+
+def test_follow_mode_keeps_up_with_a_concurrent_writer(env):
+    settings = env.settings.replace(poll_interval=0.05)
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.follow_all, args=(settings, stop, 0.5))
+    follower.start()
+    simulator = Simulator(settings, rate=400, update_share=0.2, delete_share=0.1, bad_share=0.1, seed=11)
+    simulator.run(seconds=3)
+    try:
+        deadline = time.monotonic() + 15
+        while central_figures(env) != source_figures(env) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+    assert not follower.is_alive()
+    assert simulator.stats.total > 800
+    assert_exact(env)
+
+
+def test_malformed_values_are_quarantined_with_reasons_and_the_row_still_counts(env):
+    conn = env.source_conn("ARG")
+    insert_row(conn, 42, cnt="ARG", escs="abc", tmins="20000", belong="NA", durecec="2.5")
+    insert_row(conn, 43, cnt="CHE", escs=" 1.25 ", tmins="", belong=None, durecec="8")
+    conn.commit()
+    sync_and_reconcile(env)
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT id, column_name, raw_value, reason FROM quarantine WHERE source = 'ARG' AND id IN (42, 43) ORDER BY 1, 2")
+        assert cur.fetchall() == [
+            (42, "durecec", "2.5", "not a whole number"),
+            (42, "escs", "abc", "not a number"),
+            (42, "tmins", "20000", "out of range [0, 10080]"),
+            (43, "cnt", "CHE", "country code does not match source ARG"),
+        ]
+        cur.execute("SELECT id, escs, tmins, belong, durecec FROM facts WHERE source = 'ARG' AND id IN (42, 43) ORDER BY id")
+        assert [tuple(None if v is None else float(v) for v in row) for row in cur.fetchall()] == [
+            (42, None, None, None, None), (43, 1.25, None, None, 8)]
+    assert_exact(env)
+
+    with conn.cursor() as cur:                     # the source fixes one row and drops the other
+        cur.execute("UPDATE responses SET escs = '0.5', tmins = '1200', durecec = '2' WHERE id = 42")
+        cur.execute("DELETE FROM responses WHERE id = 43")
+    conn.commit()
+    sync_and_reconcile(env)
+    with central.cursor() as cur:
+        cur.execute("SELECT count(*) FROM quarantine WHERE source = 'ARG' AND id IN (42, 43)")
+        assert cur.fetchone() == (0,)
+    assert_exact(env)
+    conn.close(), central.close()
+
+
+def test_a_second_runner_cannot_take_a_held_lease(env):
+    holder = SourceRunner(env.settings, "ALB")
+    assert holder.try_acquire()
+    assert poll_source_once(env.settings, "ALB").status == "skipped"
+    holder.close()                                  # the lease dies with its session
+    assert poll_source_once(env.settings, "ALB").status == "ok"
+
+
+def test_a_watermark_from_the_future_triggers_one_full_resync(env):
+    runner.sync_all_once(env.settings)
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("UPDATE sync_state SET watermark = watermark + 1000000000 WHERE source = 'AUS'")
+    writer = env.source_conn("AUS")
+    insert_row(writer, 3_000_001, cnt="AUS")
+    writer.commit()
+    result = poll_source_once(env.settings, "AUS")
+    assert (result.read, result.changed) == (201, 1)
+    assert_exact(env)
+    central.close(), writer.close()
+
+
+def test_an_unreachable_source_fails_alone_with_a_clear_error(env):
+    broken = env.settings.replace(source_url_template=env.settings.source_url_template.replace("_src_", "_missing_"))
+    results = runner.sync_all_once(broken.with_sources(["ALB"]))
+    assert results[0].status == "failed"
+    assert "is unreachable" in results[0].error and "does not exist" in results[0].error
+    assert [r.status for r in runner.sync_all_once(env.settings)] == ["ok", "ok", "ok"]
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT source, last_error FROM sync_state ORDER BY source")
+        assert cur.fetchall() == [("ALB", None), ("ARG", None), ("AUS", None)]   # healed by the good pass
+    central.close()
+
+
+def test_a_source_without_a_needed_column_is_a_schema_mismatch(env):
+    conn = env.source_conn("ARG")
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE responses DROP COLUMN belong")
+    conn.commit()
+    conn.close()
+    result = poll_source_once(env.settings, "ARG")
+    assert result.status == "failed" and "lacks a needed column" in result.error
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT last_error FROM sync_state WHERE source = 'ARG'")
+        assert "lacks a needed column" in cur.fetchone()[0]
+    central.close()
+
+
+def test_expensive_polls_are_spaced_out_to_stay_in_the_cpu_budget(env, caplog):
+    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)   # 3 sources
+    cheap = SourceRunner(settings, "ALB")
+    cheap.adapt_interval(0.002)
+    assert cheap.poll_interval == 0.25
+    costly = SourceRunner(settings, "ARG")
+    for _ in range(30):
+        costly.adapt_interval(0.2)
+    assert costly.poll_interval == pytest.approx(0.2 * 3 / 0.5, rel=0.01)
+    assert "polling every" in caplog.text and "ARG" in caplog.text
+
+
+def test_random_ids_are_not_increasing(env):
+    conn = env.source_conn("ALB")
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM responses ORDER BY ctid")
+        ids = [i for (i,) in cur.fetchall()]
+    conn.close()
+    assert ids != sorted(ids) and len(set(ids)) == len(ids)
