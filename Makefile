@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench clean
+.PHONY: install run test bench clean
 
 install: $(STAMP)
 
@@ -14,6 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+run: install
+	scripts/run.sh
 
 test: install
 	$(BIN)/python -m pytest

@@ -153,6 +153,13 @@ class CentralSession:
         changed, inserted = cur.fetchone()
         return changed, inserted
 
+    def analyze_facts(self) -> None:
+        """Refresh the planner's statistics of the fact table (after a bulk catch-up, the stale
+        ones would make every later batch scan the whole source instead of using the key)."""
+        with self.conn.cursor() as cur:
+            cur.execute("ANALYZE facts")
+        self.conn.commit()
+
     def _commit(self) -> None:
         # A seam of its own: the crash-safety tests inject a failure right before the commit.
         self.conn.commit()

@@ -28,6 +28,8 @@ LEASE_RETRY_S = 1.0
 MAX_BACKOFF_S = 30.0
 COST_SMOOTHING = 0.3          # weight of the newest poll in the moving average of poll cost
 INTERVAL_LOG_CHANGE = 0.25    # log the poll interval again when it moves by more than this share
+ANALYZE_AFTER_GROWTH = 0.2    # refresh planner statistics when a poll grows a source by this share
+ANALYZE_MIN_ROWS = 5000
 
 
 @dataclass
@@ -124,6 +126,8 @@ class SourceRunner:
         except BaseException:
             conn.rollback()
             raise
+        if result.inserted >= max(ANALYZE_MIN_ROWS, ANALYZE_AFTER_GROWTH * state.rows):
+            central.analyze_facts()
         result.synced_through = snapshot.taken_at
         result.lag_s = (datetime.now(timezone.utc) - snapshot.taken_at).total_seconds()
         result.duration_s = time.monotonic() - started

@@ -1,0 +1,46 @@
+"""The `pisa` command end to end, as an operator runs it."""
+import subprocess
+import sys
+
+from tests.ground_truth import assert_exact
+
+
+def run_pisa(env, *args):
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "PISA_CENTRAL_URL": env.settings.central_url,
+        "PISA_SOURCE_URL_TEMPLATE": env.settings.source_url_template,
+        "PISA_SOURCES": ",".join(env.settings.sources),
+        "PISA_API_ROLE": env.settings.api_role,
+    }
+    return subprocess.run([sys.executable, "-m", "pisa.cli", *args], env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_sync_and_reconcile_from_the_command_line(env):
+    simulate = run_pisa(env, "simulate", "--rate", "100", "--seconds", "1.5", "--delete-share", "0.2", "--seed", "5")
+    assert simulate.returncode == 0, simulate.stderr
+    assert "Simulator wrote" in simulate.stdout and "deletes" in simulate.stdout
+    sync = run_pisa(env, "sync", "--once")
+    assert sync.returncode == 0, sync.stderr
+    assert sync.stdout.count("synced through") == 3
+    reconcile = run_pisa(env, "reconcile", "--sources", "alb,arg,aus")
+    assert reconcile.returncode == 0, reconcile.stderr
+    assert "reconcile repaired" in reconcile.stdout
+    assert_exact(env)
+
+
+def test_sources_init_keeps_existing_sources_unless_reset(env):
+    again = run_pisa(env, "sources", "init", "--rows", "10", "--sources", "ALB")
+    assert again.returncode == 0 and "1 kept as they were" in again.stdout
+
+
+def test_a_bad_source_list_is_a_clear_usage_error(env):
+    bad = run_pisa(env, "sync", "--once", "--sources", "ALB,12")
+    assert bad.returncode == 2 and "'12' is not a 3-letter country code" in bad.stderr
+
+
+def test_a_failing_source_makes_sync_once_exit_non_zero(env):
+    bad = run_pisa(env, "sync", "--once", "--sources", "ZZZ")
+    assert bad.returncode == 1
+    assert "ZZZ: FAILED: source" in bad.stdout and "is unreachable" in bad.stdout
