@@ -210,10 +210,12 @@ class SourceRunner:
                     backoff = 0.0
                     self.adapt_interval(result.duration_s)
                     stop.wait(max(0.0, self.poll_interval - result.duration_s))
-                except (PisaError, psycopg2.Error) as exc:
+                except Exception as exc:  # a follower must outlive any one failed poll
                     backoff = min(MAX_BACKOFF_S, backoff * 2 or 1.0)
                     message = db.first_line(exc)
-                    log.warning("%s: sync failed (%s); retrying in %.0f s", self.source, message, backoff)
+                    expected = isinstance(exc, (PisaError, psycopg2.Error))
+                    log.warning("%s: sync failed (%s); retrying in %.0f s", self.source, message, backoff,
+                                exc_info=not expected)
                     if self.central is not None:
                         self.central.record_error(message)
                     self.close()
