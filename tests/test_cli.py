@@ -1,19 +1,24 @@
 """The `pisa` command end to end, as an operator runs it."""
+import signal
 import subprocess
 import sys
+import time
 
 from tests.ground_truth import assert_exact
 
 
-def run_pisa(env, *args):
-    environment = {
+def run_env(env) -> dict:
+    return {
         "PATH": "/usr/bin:/bin",
         "PISA_CENTRAL_URL": env.settings.central_url,
         "PISA_SOURCE_URL_TEMPLATE": env.settings.source_url_template,
         "PISA_SOURCES": ",".join(env.settings.sources),
         "PISA_API_ROLE": env.settings.api_role,
     }
-    return subprocess.run([sys.executable, "-m", "pisa.cli", *args], env=environment,
+
+
+def run_pisa(env, *args):
+    return subprocess.run([sys.executable, "-m", "pisa.cli", *args], env=run_env(env),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -44,3 +49,23 @@ def test_a_failing_source_makes_sync_once_exit_non_zero(env):
     bad = run_pisa(env, "sync", "--once", "--sources", "ZZZ")
     assert bad.returncode == 1
     assert "ZZZ: FAILED: source" in bad.stdout and "is unreachable" in bad.stdout
+
+
+def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(env):
+    from pisa.sources.writer import Simulator
+    from tests.ground_truth import central_figures, source_figures
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "pisa.cli", "sync", "--poll-interval", "0.05", "--reconcile-every", "1"],
+        env=run_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        simulator = Simulator(env.settings, rate=300, update_share=0.2, delete_share=0.1, bad_share=0.1, seed=4)
+        simulator.run(seconds=2)
+        deadline = time.monotonic() + 15
+        while central_figures(env) != source_figures(env) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        output, _ = follower.communicate(timeout=30)
+    assert follower.returncode == 0, output
+    assert "following 3 sources" in output and "lag" in output and "reconcile" in output
+    assert_exact(env)
