@@ -12,7 +12,7 @@ $PISA central init
 
 pids=()
 stop() {
-    trap - INT TERM
+    trap - INT TERM EXIT
     echo "Stopping: ${#pids[@]} process(es)"
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
