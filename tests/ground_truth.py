@@ -33,79 +33,58 @@ CENTRAL_SQL = """SELECT source, rows, escs_sum, escs_n, tmins_sum, tmins_n, belo
                  FROM country_stats WHERE rows > 0 ORDER BY source"""
 
 
-def source_figures(env) -> dict[str, tuple]:
-    """Per source: (rows, escs_sum, escs_n, tmins_sum, tmins_n, belong_sum, belong_n, durecec_sum, durecec_n)."""
-    figures = {}
+def _per_source(env, query: str, **params) -> dict[str, list[tuple]]:
+    """Run `query` in every source; rows by source."""
+    result = {}
     for source in env.settings.sources:
         conn = env.source_conn(source)
         with conn, conn.cursor() as cur:
-            cur.execute(TRUTH_SQL, {"number": NUMBER})
-            row = cur.fetchone()
+            cur.execute(query, {"number": NUMBER, "source": source, **params})
+            result[source] = cur.fetchall()
         conn.close()
-        if row[0]:
-            figures[source] = tuple(row)
-    return figures
+    return result
+
+
+def _central(env, query: str) -> list[tuple]:
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute(query)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def source_figures(env) -> dict[str, tuple]:
+    """Per source: (rows, escs_sum, escs_n, tmins_sum, tmins_n, belong_sum, belong_n, durecec_sum, durecec_n)."""
+    return {source: rows[0] for source, rows in _per_source(env, TRUTH_SQL).items() if rows[0][0]}
 
 
 def central_figures(env) -> dict[str, tuple]:
-    conn = env.central_conn()
-    with conn.cursor() as cur:
-        cur.execute(CENTRAL_SQL)
-        result = {row[0]: tuple(row[1:]) for row in cur.fetchall()}
-    conn.close()
-    return result
+    return {row[0]: tuple(row[1:]) for row in _central(env, CENTRAL_SQL)}
 
 
 def source_bad_values(env) -> set[tuple]:
     """(source, id, column, raw value) of every malformed value in the sources."""
-    bad = set()
-    for source in env.settings.sources:
-        conn = env.source_conn(source)
-        with conn, conn.cursor() as cur:
-            cur.execute(BAD_VALUES_SQL, {"number": NUMBER, "source": source})
-            bad.update((source, *row) for row in cur.fetchall())
-        conn.close()
-    return bad
+    return {(source, *row) for source, rows in _per_source(env, BAD_VALUES_SQL).items() for row in rows}
 
 
 def central_quarantine(env) -> set[tuple]:
-    conn = env.central_conn()
-    with conn.cursor() as cur:
-        cur.execute("SELECT source, id, column_name, raw_value FROM quarantine")
-        result = set(cur.fetchall())
-    conn.close()
-    return result
+    return set(_central(env, "SELECT source, id, column_name, raw_value FROM quarantine"))
 
 
 def source_ids(env) -> set[tuple[str, int]]:
-    ids = set()
-    for source in env.settings.sources:
-        conn = env.source_conn(source)
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT id FROM responses")
-            ids.update((source, i) for (i,) in cur.fetchall())
-        conn.close()
-    return ids
+    return {(source, i) for source, rows in _per_source(env, "SELECT id FROM responses").items() for (i,) in rows}
 
 
 def central_ids(env) -> set[tuple[str, int]]:
-    conn = env.central_conn()
-    with conn.cursor() as cur:
-        cur.execute("SELECT source, id FROM facts")
-        result = set(cur.fetchall())
-    conn.close()
-    return result
+    return set(_central(env, "SELECT source, id FROM facts"))
 
 
 def arrivals_consistent(env) -> tuple[dict, dict]:
     """The arrivals table next to the same figure recomputed from the facts' first-seen hours."""
-    conn = env.central_conn()
-    with conn.cursor() as cur:
-        cur.execute("SELECT source, hour, rows FROM arrivals_hourly WHERE rows <> 0")
-        table = {(s, h): n for s, h, n in cur.fetchall()}
-        cur.execute("SELECT source, date_trunc('hour', first_seen, 'UTC'), count(*) FROM facts GROUP BY 1, 2")
-        recomputed = {(s, h): n for s, h, n in cur.fetchall()}
-    conn.close()
+    table = {(s, h): n for s, h, n in _central(env, "SELECT source, hour, rows FROM arrivals_hourly WHERE rows <> 0")}
+    recomputed = {(s, h): n for s, h, n in _central(
+        env, "SELECT source, date_trunc('hour', first_seen, 'UTC'), count(*) FROM facts GROUP BY 1, 2")}
     return table, recomputed
 
 
