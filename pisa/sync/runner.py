@@ -56,7 +56,7 @@ class PollResult:
             return f"{self.source}: FAILED: {self.error}"
         text = (f"{self.source}: read {self.read} rows, applied {self.changed} changed "
                 f"({self.inserted} new), deleted {self.deleted}; synced through "
-                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC, lag {self.lag_s:.2f} s, "
+                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC, lag {self.lag_s * 1000:.0f} ms, "
                 f"took {self.duration_s * 1000:.0f} ms")
         if self.repaired_buckets is not None:
             text += f"; reconcile repaired {self.repaired_buckets} bucket(s)"
@@ -134,13 +134,13 @@ class SourceRunner:
         return result
 
     @staticmethod
-    def _apply_stream(batches, apply, *, last_is_final: bool, deleted_ids: list[int] = ()) -> None:
-        # Look one batch ahead: the last batch carries the watermark (and any deletes).
+    def _apply_stream(batches, apply, *, last_is_final: bool) -> None:
+        # Look one batch ahead: the last batch carries the watermark (and reconcile's deletes).
         current = next(batches)
         while True:
             following = next(batches, None)
             if following is None:
-                apply(current, last_is_final, deleted_ids)
+                apply(current, last_is_final)
                 return
             apply(current, False)
             current = following
@@ -157,11 +157,9 @@ class SourceRunner:
             central_ids = self.central.ids_in_buckets(buckets, differing)
             seen: set[int] = set()
 
-            def apply_and_track(rows, final, deleted_ids=()):
+            def apply_and_track(rows, final):
                 seen.update(row[0] for row in rows)
-                if final:
-                    deleted_ids = sorted(central_ids - seen)
-                apply(rows, final, deleted_ids)
+                apply(rows, final, sorted(central_ids - seen) if final else ())
 
             self._apply_stream(changes.stream_rows_in_buckets(self.source_conn, buckets, differing, self.settings.batch_rows),
                                apply_and_track, last_is_final=True)
