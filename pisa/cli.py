@@ -118,6 +118,10 @@ def _run_central_init(settings: Settings, args) -> int:
 def _report(results) -> int:
     for result in results:
         print(result.describe())
+    skipped = [r.source for r in results if r.status == "skipped"]
+    if skipped:
+        print(f"{len(skipped)} source(s) skipped because another runner (a `pisa sync` follower or an "
+              f"Airflow run) holds their lease; a follower reconciles them itself: {', '.join(skipped)}")
     failed = [r.source for r in results if r.status == "failed"]
     if failed:
         print(f"{len(failed)} source(s) failed: {', '.join(failed)}", file=sys.stderr)

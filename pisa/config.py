@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from dotenv import load_dotenv
+from psycopg2.extensions import make_dsn
 
 COUNTRIES = (
     "ALB", "ARG", "AUS", "AUT", "BEL", "BGR", "BIH", "BLR", "BRA", "BRN",
@@ -43,10 +44,21 @@ SETTINGS = (
             "polls of large sources are spaced out to stay under it."),
     Setting("PISA_BATCH_ROWS", "10000",
             "Rows fetched from a source and applied to the central DB per transaction."),
+    Setting("PISA_LEASE_TIMEOUT_SECONDS", "15",
+            "A sync runner whose central session sits idle this long (stopped, hung) loses its "
+            "source's lease to the next runner; polls are never spaced further apart than a third of it."),
     Setting("PISA_SYNC_WORKERS", "4", "Sources synced in parallel by `pisa sync --once` and `pisa reconcile`."),
     Setting("PISA_API_ROLE", "pisa_api", "Read-only database role the API connects as."),
     Setting("PISA_API_PASSWORD", "",
             "Password set on the API role by `pisa central init` (empty: none, for trust auth)."),
+    Setting("PISA_API_DATABASE_URL", "",
+            "libpq URL the API reads the central DB with (empty: PISA_CENTRAL_URL as PISA_API_ROLE)."),
+    Setting("PISA_API_CACHE_SECONDS", "0.2",
+            "How long one API process reuses a read of the central summaries (0: read every request)."),
+    Setting("PISA_LAGGING_AFTER_SECONDS", "5",
+            "A source whose synced data is older than this is reported as lagging."),
+    Setting("PISA_CORS_ORIGINS", "*",
+            "Origins allowed to read the API from a browser, comma-separated (* for any)."),
 )
 
 
@@ -63,12 +75,23 @@ class Settings:
     max_poll_duty: float
     batch_rows: int
     sync_workers: int
+    lease_timeout_seconds: float
     api_role: str
     api_password: str = field(repr=False)
+    api_database_url: str = field(default="", repr=False)
+    api_cache_seconds: float = 0.2
+    lagging_after_seconds: float = 5.0
+    cors_origins: tuple[str, ...] = ("*",)
 
     def source_url(self, source: str) -> str:
         """The libpq URL of one source database."""
         return self.source_url_template.format(cnt=source.lower())
+
+    def api_url(self) -> str:
+        """The URL the API connects with: its own, or the central URL as the read-only role."""
+        if self.api_database_url:
+            return self.api_database_url
+        return make_dsn(self.central_url, user=self.api_role, password=self.api_password or None)
 
     def with_sources(self, sources: tuple[str, ...] | list[str] | None) -> "Settings":
         """A copy restricted to the given sources (None keeps the configured ones)."""
@@ -125,6 +148,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_poll_duty=number("PISA_MAX_POLL_DUTY", float) or 0.5,
         batch_rows=max(1, number("PISA_BATCH_ROWS", int)),
         sync_workers=max(1, number("PISA_SYNC_WORKERS", int)),
+        lease_timeout_seconds=max(1.0, number("PISA_LEASE_TIMEOUT_SECONDS", float)),
         api_role=raw["PISA_API_ROLE"],
         api_password=raw["PISA_API_PASSWORD"],
+        api_database_url=raw["PISA_API_DATABASE_URL"],
+        api_cache_seconds=number("PISA_API_CACHE_SECONDS", float),
+        lagging_after_seconds=number("PISA_LAGGING_AFTER_SECONDS", float),
+        cors_origins=tuple(o.strip() for o in raw["PISA_CORS_ORIGINS"].split(",") if o.strip()) or ("*",),
     )

@@ -21,10 +21,14 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-# Server-side guards: a client that dies or hangs must not keep a lease or a transaction open.
+# Server-side guards: a client that dies, hangs or is stopped must not keep a lease or a
+# transaction open. The idle-session timeout frees a stopped runner's lease; keepalives and the
+# connection check find a vanished client even in the middle of a statement.
 CENTRAL_SESSION_OPTIONS = (
-    "-c statement_timeout=120s -c idle_in_transaction_session_timeout=60s "
-    "-c lock_timeout=30s -c synchronous_commit=off"
+    "-c statement_timeout=120s -c idle_in_transaction_session_timeout={idle_ms} "
+    "-c idle_session_timeout={idle_ms} -c lock_timeout=30s -c synchronous_commit=off "
+    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
+    "-c client_connection_check_interval=2s"
 )
 SOURCE_SESSION_OPTIONS = "-c statement_timeout=300s -c idle_in_transaction_session_timeout=120s"
 CONNECT_TIMEOUT_S = 5
@@ -55,10 +59,11 @@ def connect(url: str, *, application_name: str, options: str = "", autocommit: b
     return conn
 
 
-def connect_central(url: str, *, application_name: str = "pisa-sync"):
+def connect_central(url: str, *, application_name: str = "pisa-sync", idle_timeout_s: float = 60):
     """A connection to the central database, with the server-side guards set."""
+    options = CENTRAL_SESSION_OPTIONS.format(idle_ms=int(idle_timeout_s * 1000))
     try:
-        return connect(url, application_name=application_name, options=CENTRAL_SESSION_OPTIONS)
+        return connect(url, application_name=application_name, options=options)
     except psycopg2.OperationalError as exc:
         raise CentralUnavailable(f"central database {describe(url)} is unreachable: {first_line(exc)}") from exc
 

@@ -69,3 +69,24 @@ def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(env):
     assert follower.returncode == 0, output
     assert "following 3 sources" in output and "lag" in output and "reconcile" in output
     assert_exact(env)
+
+
+def test_a_stopped_follower_loses_its_lease_to_the_next_runner(env):
+    from pisa.sync.runner import poll_source_once
+    environment = {**run_env(env), "PISA_LEASE_TIMEOUT_SECONDS": "2", "PISA_SOURCES": "ALB"}
+    follower = subprocess.Popen([sys.executable, "-m", "pisa.cli", "sync"], env=environment,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while poll_source_once(env.settings, "ALB").status != "skipped":    # wait until it holds the lease
+            assert time.monotonic() < deadline, "the follower never took the lease"
+            time.sleep(0.1)
+        follower.send_signal(signal.SIGSTOP)            # hung between polls, connection still open
+        stopped_at = time.monotonic()
+        while poll_source_once(env.settings, "ALB").status == "skipped":
+            assert time.monotonic() - stopped_at < 6, "the stopped follower kept its lease"
+            time.sleep(0.2)
+        assert time.monotonic() - stopped_at >= 1.5      # not before its idle timeout
+    finally:
+        follower.kill()
+        follower.wait(timeout=10)

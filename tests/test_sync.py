@@ -159,6 +159,23 @@ def test_malformed_values_are_quarantined_with_reasons_and_the_row_still_counts(
     conn.close(), central.close()
 
 
+def test_numbers_in_any_valid_notation_flow_through_and_odd_ones_are_quarantined(env):
+    conn = env.source_conn("AUS")
+    insert_row(conn, 50, cnt="AUS", escs="1e-99", tmins="1.2E+3", belong="-0", durecec="0e1")
+    insert_row(conn, 51, cnt="AUS", escs="1e-16384", tmins="1e99999999999999999999", belong="\u0663", durecec="8.000")
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(env)
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT id, column_name, reason FROM quarantine WHERE source = 'AUS' ORDER BY 1, 2")
+        assert cur.fetchall() == [(51, "belong", "not a number"), (51, "escs", "more than 100 decimal places"),
+                                  (51, "tmins", "exponent too large")]
+        cur.execute("SELECT tmins, durecec FROM facts WHERE source = 'AUS' AND id IN (50, 51) ORDER BY id")
+        assert cur.fetchall() == [(1200, 0), (None, 8)]
+    central.close()
+
+
 def test_a_second_runner_cannot_take_a_held_lease(env):
     holder = SourceRunner(env.settings, "ALB")
     assert holder.try_acquire()

@@ -32,6 +32,12 @@ from pisa.sync.validate import Fact, Issue, parse_row, parse_value
     ("durecec", "2.5", None, "not a whole number"),
     ("durecec", "9", None, "out of range [0, 8]"),
     ("durecec", "na", None, "not a number"),
+    ("durecec", "0e1", Decimal("0"), None),
+    ("tmins", "1E+3", Decimal("1000"), None),
+    ("escs", "1e-16384", None, "more than 100 decimal places"),
+    ("escs", "1e99999999999999999999", None, "exponent too large"),
+    ("escs", "\u0663", None, "not a number"),          # an Arabic-Indic digit three
+    ("escs", "1.5\t", None, "not a number"),           # only spaces are trimmed, as btrim() does
 ])
 def test_parse_value(column, raw, value, reason):
     parsed = parse_value(column, raw)

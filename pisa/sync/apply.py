@@ -10,6 +10,7 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from psycopg2.extras import execute_values
 
@@ -51,15 +52,20 @@ class BatchResult:
 
 
 def _copy_field(value) -> str:
-    return r"\N" if value is None else str(value)
+    # Plain notation: a smallint column reads '10', never '1E+1'.
+    if value is None:
+        return r"\N"
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 class CentralSession:
     """The central connection of one source's runner."""
 
-    def __init__(self, central_url: str, source: str, application_name: str = "pisa-sync"):
+    def __init__(self, central_url: str, source: str, application_name: str = "pisa-sync",
+                 lease_timeout_s: float = 60):
         self.source = source
-        self.conn = db.connect_central(central_url, application_name=f"{application_name}:{source}")
+        self.conn = db.connect_central(central_url, application_name=f"{application_name}:{source}",
+                                       idle_timeout_s=lease_timeout_s)
         self.holds_lease = False
         with self.conn.cursor() as cur:
             cur.execute(db.load_sql("central/stage_tables.sql"))

@@ -28,9 +28,10 @@ MAX_WATERMARK_AGE = 2**31 - 2**24
 
 @dataclass(frozen=True)
 class SourceSnapshot:
-    """The snapshot one poll reads in: its xmin (64-bit) and the time it was taken."""
+    """The snapshot one poll reads in: its xmin and xmax (64-bit) and the time it was taken."""
 
     xmin: int
+    xmax: int
     taken_at: datetime
 
 
@@ -38,8 +39,7 @@ def begin_snapshot(source_conn) -> SourceSnapshot:
     """Start the poll's REPEATABLE READ transaction and return its snapshot."""
     with source_conn.cursor() as cur:
         cur.execute(db.load_sql("source/snapshot.sql"))
-        xmin, taken_at = cur.fetchone()
-    return SourceSnapshot(xmin, taken_at)
+        return SourceSnapshot(*cur.fetchone())
 
 
 def usable_watermark(source: str, watermark: int | None, snapshot: SourceSnapshot) -> int | None:
@@ -51,7 +51,7 @@ def usable_watermark(source: str, watermark: int | None, snapshot: SourceSnapsho
                     "restored or moved?); reading every row once to resynchronise",
                     source, watermark, snapshot.xmin)
         return None
-    if snapshot.xmin - watermark > MAX_WATERMARK_AGE:
+    if snapshot.xmax - watermark > MAX_WATERMARK_AGE:     # age() counts back from about xmax
         log.warning("%s: stored watermark %s is too far behind %s to compare across xid "
                     "wraparound; reading every row once", source, watermark, snapshot.xmin)
         return None

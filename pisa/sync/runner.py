@@ -78,12 +78,21 @@ class SourceRunner:
 
     # -- connections and lease ---------------------------------------------------------------
     def try_acquire(self) -> bool:
-        """Connect if needed and take the source's lease; False when another runner holds it."""
+        """Take the source's lease, then connect to the source; False when another runner holds it."""
         if self.central is None:
-            self.central = CentralSession(self.settings.central_url, self.source, self.application_name)
+            self.central = CentralSession(self.settings.central_url, self.source, self.application_name,
+                                          lease_timeout_s=self.settings.lease_timeout_seconds)
+        if not self.central.try_acquire_lease():
+            return False
         if self.source_conn is None:
             self.source_conn = db.connect_source(self.settings.source_url(self.source), application_name=self.application_name)
-        return self.central.try_acquire_lease()
+        return True
+
+    def record_error(self, message: str) -> None:
+        """Record a failure in sync_state, only as the lease holder (a bystander's view of a
+        source, say an unreachable network path, must not mark the holder's sync as failed)."""
+        if self.central is not None and self.central.holds_lease:
+            self.central.record_error(message)
 
     def close(self) -> None:
         """Close both connections; the lease goes with the central one."""
@@ -174,7 +183,9 @@ class SourceRunner:
         self._cost_s = duration_s if self._cost_s is None else (
             COST_SMOOTHING * duration_s + (1 - COST_SMOOTHING) * self._cost_s)
         budget_interval = self._cost_s * len(self.settings.sources) / self.settings.max_poll_duty
-        self.poll_interval = max(self.settings.poll_interval, budget_interval)
+        # Capped well below the lease timeout: an idle holder's session must never expire.
+        self.poll_interval = min(max(self.settings.poll_interval, budget_interval),
+                                 self.settings.lease_timeout_seconds / 3)
         if abs(self.poll_interval - self._logged_interval) > INTERVAL_LOG_CHANGE * self._logged_interval:
             log.info("%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
                      "under %.0f%% of a core (data is then at most about %.1f s old)",
@@ -198,9 +209,9 @@ class SourceRunner:
                         continue
                     waiting_logged = False
                     reconcile_due = reconcile_every_s is not None and time.monotonic() - last_reconcile >= reconcile_every_s
-                    result = self.poll(reconcile_after=reconcile_due)
-                    if reconcile_due:
+                    if reconcile_due:     # counted as done even if it fails: plain polls go on
                         last_reconcile = time.monotonic()
+                    result = self.poll(reconcile_after=reconcile_due)
                     if result.changed or result.deleted or result.repaired_buckets:
                         log.info("%s", result.describe())
                     if backoff:
@@ -214,8 +225,7 @@ class SourceRunner:
                     expected = isinstance(exc, (PisaError, psycopg2.Error))
                     log.warning("%s: sync failed (%s); retrying in %.0f s", self.source, message, backoff,
                                 exc_info=not expected)
-                    if self.central is not None:
-                        self.central.record_error(message)
+                    self.record_error(message)
                     self.close()
                     stop.wait(backoff)
         finally:
@@ -229,10 +239,11 @@ def poll_source_once(settings: Settings, source: str, reconcile_after: bool = Fa
         if not runner.try_acquire():
             return PollResult(source, "skipped")
         return runner.poll(reconcile_after=reconcile_after)
-    except (PisaError, psycopg2.Error) as exc:
+    except Exception as exc:  # one source's failure must not hide the other sources' results
         message = db.first_line(exc)
-        if runner.central is not None:
-            runner.central.record_error(message)
+        if not isinstance(exc, (PisaError, psycopg2.Error)):
+            log.exception("%s: unexpected failure", source)
+        runner.record_error(message)
         return PollResult(source, "failed", error=message)
     finally:
         runner.close()

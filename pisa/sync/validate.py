@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 MISSING_TEXTS = frozenset({"", "NA"})
-# Plain decimal notation only: Python's Decimal would also take 'NaN', 'Infinity' and '1_000'.
-NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# Plain ASCII decimal notation only: Python's Decimal would also take 'NaN', 'Infinity', '1_000'
+# and non-ASCII digits. Only spaces are trimmed, as SQL's btrim() does.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_DECIMAL_PLACES = 100   # far beyond any index's precision; keeps every stored value small
 
 
 @dataclass(frozen=True)
@@ -70,19 +72,24 @@ def parse_value(column: str, raw: str | None) -> ParsedValue:
     """Parse one index value by the rule of its column."""
     if raw is None:
         return MISSING
-    text = raw.strip()
+    text = raw.strip(" ")
     if text in MISSING_TEXTS:
         return MISSING
     rule = RULES[column]
     if not NUMBER.fullmatch(text):
         return ParsedValue(None, "not a number")
-    number = Decimal(text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:          # an exponent beyond what Decimal can represent
+        return ParsedValue(None, "exponent too large")
     if not rule.low <= number <= rule.high:
         return ParsedValue(None, f"out of range [{rule.low}, {rule.high}]")
     if rule.whole:
         if number != number.to_integral_value():
             return ParsedValue(None, "not a whole number")
-        number = number.to_integral_value()
+        return ParsedValue(Decimal(int(number)))
+    if number.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        return ParsedValue(None, f"more than {MAX_DECIMAL_PLACES} decimal places")
     return ParsedValue(number)
 
 
@@ -96,7 +103,7 @@ def parse_row(source: str, row: tuple) -> tuple[Fact, list[Issue]]:
         values.append(parsed.value)
         if parsed.reason:
             issues.append(Issue(row_id, column, raw, parsed.reason))
-    country = cnt.strip() if cnt is not None else ""
+    country = cnt.strip(" ") if cnt is not None else ""
     if country not in MISSING_TEXTS and country != source:
         # The row still counts under its source: a wrong code is a data-quality problem only.
         issues.append(Issue(row_id, "cnt", cnt, f"country code does not match source {source}"))
