@@ -1,4 +1,4 @@
-"""`pisa`: the command-line entry point (simulator, central schema, sync, reconcile)."""
+"""`pisa`: the command-line entry point (simulator, central schema, sync, reconcile, serve)."""
 from __future__ import annotations
 
 import argparse
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("reconcile", help="checksum repair pass: deleted and drifted rows")
     rec.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+
+    serve = commands.add_parser("serve", help="the dashboard and API (development server; gunicorn in production)")
+    serve.add_argument("--port", type=int, help="port (default PISA_PORT)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return parser
 
 
@@ -154,12 +158,19 @@ def _run_reconcile(settings: Settings, args) -> int:
     return _report(runner.sync_all_once(settings, reconcile_after=True))
 
 
+def _run_serve(settings: Settings, args) -> int:
+    from dashboard import create_app
+    create_app({"SETTINGS": settings}).run(host=args.host, port=args.port or settings.port, threaded=True)
+    return 0
+
+
 HANDLERS = {
     ("sources", "init"): _run_sources_init,
     ("simulate", None): _run_simulate,
     ("central", "init"): _run_central_init,
     ("sync", None): _run_sync,
     ("reconcile", None): _run_reconcile,
+    ("serve", None): _run_serve,
 }
 
 

@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
+from urllib.parse import quote, urlsplit, urlunsplit
+
 from dotenv import load_dotenv
-from psycopg2.extensions import make_dsn
 
 COUNTRIES = (
     "ALB", "ARG", "AUS", "AUT", "BEL", "BGR", "BIH", "BLR", "BRA", "BRN",
@@ -91,7 +92,9 @@ class Settings:
         """The URL the API connects with: its own, or the central URL as the read-only role."""
         if self.api_database_url:
             return self.api_database_url
-        return make_dsn(self.central_url, user=self.api_role, password=self.api_password or None)
+        parts = urlsplit(self.central_url)
+        user = quote(self.api_role, safe="") + (":" + quote(self.api_password, safe="") if self.api_password else "")
+        return urlunsplit(parts._replace(netloc=f"{user}@{parts.netloc.rpartition('@')[2]}"))
 
     def with_sources(self, sources: tuple[str, ...] | list[str] | None) -> "Settings":
         """A copy restricted to the given sources (None keeps the configured ones)."""

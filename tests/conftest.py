@@ -71,3 +71,28 @@ def make_env(server_available):
 def env(make_env) -> Env:
     """Three small sources and a central DB, not yet synced."""
     return make_env()
+
+
+@pytest.fixture
+def synced(make_env) -> Env:
+    """Four sources with inserts, updates, deletes and malformed values, synced and reconciled."""
+    from pisa.sources.writer import Simulator
+    from tests.ground_truth import sync_and_reconcile
+    env = make_env(sources=("ALB", "ARG", "AUS", "BRA"), rows=300, seed=21)
+    simulator = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.15, bad_share=0.2, seed=21)
+    simulator.write_rows(400)
+    simulator.close()
+    sync_and_reconcile(env)
+    return env
+
+
+@pytest.fixture
+def api_client():
+    """Factory: api_client(env, **settings) -> a Flask test client of a fresh app (no read cache)."""
+    from dashboard import create_app
+
+    def make(env: Env, **settings):
+        app = create_app({"SETTINGS": env.settings.replace(**{"api_cache_seconds": 0, **settings}),
+                          "TESTING": True})
+        return app.test_client()
+    return make

@@ -103,3 +103,37 @@ def sync_and_reconcile(env) -> None:
     """One sync pass and one reconcile pass over every source; both must succeed."""
     for results in (runner.sync_all_once(env.settings), runner.sync_all_once(env.settings, reconcile_after=True)):
         assert [r.status for r in results] == ["ok"] * len(results), [r.describe() for r in results]
+
+
+# -- the charts, as the contract defines them, straight from the sources ----------------------
+CHARTS_SQL = ("SELECT count(*), round(avg(v_tmins) / 60, 1), round(avg(v_escs), 2), "
+              "round(avg(v_durecec), 2), round(avg(v_belong), 3) FROM (SELECT " + ", ".join(
+                  f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + " FROM responses) parsed")
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def expected_charts(env, countries=None) -> dict:
+    """The five contract bodies (sot aside) computed over the sources, filtered to `countries`."""
+    per_source = {source: rows[0] for source, rows in _per_source(env, CHARTS_SQL).items() if rows[0][0]}
+    shown = [s for s in sorted(per_source) if countries is None or s in countries]
+    return {
+        "/submissions": {"count": sum(row[0] for row in per_source.values())},
+        "/tmins": {"datasets": [{"country": s, "hours": _number(per_source[s][1])} for s in shown]},
+        "/escs": {"datasets": [{"id": s, "value": _number(per_source[s][2])} for s in shown]},
+        "/eeb": {"datasets": [{"id": s, "data": [{"x": _number(per_source[s][3]), "y": _number(per_source[s][4]),
+                                                  "submissions": per_source[s][0]}]} for s in shown]},
+    }
+
+
+def expected_sot(env) -> dict:
+    """Rows per hour of first arrival (from the facts' first-seen times), the 24 hours to now."""
+    rows = _central(env, """
+        SELECT to_char(h, 'HH24') || ':00', (SELECT count(*) FROM facts
+                                             WHERE date_trunc('hour', first_seen, 'UTC') = h)
+        FROM generate_series(date_trunc('hour', now(), 'UTC') - interval '23 hours',
+                             date_trunc('hour', now(), 'UTC'), interval '1 hour') AS h
+        ORDER BY h""")
+    return {"datasets": [{"id": "Submissions", "data": [{"x": x, "y": y} for x, y in rows]}]}

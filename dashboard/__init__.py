@@ -1,0 +1,36 @@
+"""The dashboard's Flask app: the Forage contract endpoints, the versioned API and (later) the page.
+
+`create_app()` builds the app; nothing connects at import time.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_cors import CORS
+
+from pisa.config import load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` may carry SETTINGS (a pisa.config.Settings) and Flask options."""
+    from dashboard import api_v1, contract, db, errors
+
+    app = Flask(__name__)
+    app.config.from_mapping(config or {})
+    if "SETTINGS" not in app.config:
+        app.config["SETTINGS"] = load_settings()
+    settings = app.config["SETTINGS"]
+    # The charts live on another origin: read-only GETs may be read cross-origin.
+    any_origin = settings.cors_origins == ("*",)
+    CORS(app, origins="*" if any_origin else list(settings.cors_origins), send_wildcard=any_origin,
+         methods=["GET", "HEAD", "OPTIONS"],
+         allow_headers=["If-None-Match"], expose_headers=["ETag", "X-Data-As-Of", "X-Data-Age-Ms"],
+         max_age=600)
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(contract.bp)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_v1.health_bp)
+    logging.getLogger(__name__).info("dashboard serving %d sources", len(settings.sources))
+    return app

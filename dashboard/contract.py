@@ -1,0 +1,51 @@
+"""The five Forage chart endpoints: paths and body shapes exactly as DESIGN section 3 fixes them."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from dashboard import figures
+from dashboard.db import reader
+from dashboard.params import parse_countries
+from dashboard.responses import json_response
+
+bp = Blueprint("contract", __name__)
+
+
+def chart_response(build, filtered: bool):
+    """Read the (cached) snapshot, build one chart's body, answer with ETag and freshness."""
+    settings = current_app.config["SETTINGS"]
+    countries = parse_countries(request, settings.sources) if filtered else None
+    snapshot = reader().snapshot()
+    health = figures.source_health(snapshot, settings.sources, settings.lagging_after_seconds)
+    body = build(snapshot, settings.sources, countries) if filtered else build(snapshot, settings.sources)
+    return json_response(body, figures.freshness(snapshot, health))
+
+
+@bp.get("/submissions")
+def submissions():
+    """Big number: rows across all sources."""
+    return chart_response(figures.submissions, filtered=False)
+
+
+@bp.get("/sot")
+def submissions_over_time():
+    """Line: rows per hour of first arrival, the last 24 hours."""
+    return chart_response(lambda snapshot, served: figures.submissions_over_time(snapshot), filtered=False)
+
+
+@bp.get("/tmins")
+def learning_hours():
+    """Bar: mean learning hours per week by country."""
+    return chart_response(figures.learning_hours, filtered=True)
+
+
+@bp.get("/escs")
+def escs():
+    """Choropleth: mean ESCS by country."""
+    return chart_response(figures.escs, filtered=True)
+
+
+@bp.get("/eeb")
+def early_education_vs_belonging():
+    """Bubbles: mean DURECEC (x) against mean BELONG (y), sized by submissions."""
+    return chart_response(figures.early_education_vs_belonging, filtered=True)

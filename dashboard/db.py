@@ -1,0 +1,105 @@
+"""The API's one way to the central DB: a SQLAlchemy engine pool over psycopg2, read-only role.
+
+`pool_pre_ping` checks a pooled connection before use, so a restarted database heals by itself.
+Reads of the summaries are cached for `api_cache_seconds`: a thousand viewers polling every
+second cost a handful of queries per second per process, not thousands.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, current_app
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from pisa.db import load_sql
+
+POOL_SIZE = 4
+POOL_TIMEOUT_S = 2
+
+
+class DatabaseUnavailable(Exception):
+    """The central database did not answer; the API turns this into a 503."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent read of everything the charts and health views need."""
+
+    stats: list[tuple]          # sql/api/country_stats.sql rows
+    arrivals: dict[datetime, int]
+    health: list[tuple]         # sql/api/source_health.sql rows
+    read_at: datetime           # the database's now() at the read
+    read_monotonic: float       # this process's monotonic clock at the read
+
+
+class CentralReader:
+    """Owns the engine; hands out (cached) snapshots and one-off reads."""
+
+    def __init__(self, url: str, cache_seconds: float):
+        self.engine = create_engine(
+            make_url(url).set(drivername="postgresql+psycopg2"),
+            connect_args={"connect_timeout": 3, "application_name": "pisa-api",
+                          "options": "-c statement_timeout=5s"},
+            pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_timeout=POOL_TIMEOUT_S,
+            pool_pre_ping=True, isolation_level="REPEATABLE READ")
+        self.cache_seconds = cache_seconds
+        self._cached: tuple[float, Snapshot] | None = None
+        self._lock = threading.Lock()
+
+    def _rows(self, connection, name: str, params: dict | None = None) -> list[tuple]:
+        return [tuple(row) for row in connection.exec_driver_sql(load_sql(name), params or {}).fetchall()]
+
+    def read(self, work):
+        """Run `work(connection)` in one read-only transaction; database errors become 503s."""
+        try:
+            with self.engine.connect() as connection:
+                with connection.begin():
+                    return work(connection)
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)) from exc
+
+    def snapshot(self) -> Snapshot:
+        """The summaries, read at most once per `cache_seconds` per process."""
+        now = time.monotonic()
+        cached = self._cached
+        if cached and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        with self._lock:                      # one reader refreshes; the others wait for it
+            cached = self._cached
+            if cached and time.monotonic() - cached[0] < self.cache_seconds:
+                return cached[1]
+            snapshot = self.read(self._read_snapshot)
+            self._cached = (time.monotonic(), snapshot)
+            return snapshot
+
+    def _read_snapshot(self, connection) -> Snapshot:
+        stats = self._rows(connection, "api/country_stats.sql")
+        arrivals = dict(self._rows(connection, "api/arrivals_last_24h.sql"))
+        health = self._rows(connection, "api/source_health.sql")
+        read_at = connection.exec_driver_sql("SELECT now()").scalar()
+        return Snapshot(stats, arrivals, health, read_at, time.monotonic())
+
+    def quarantine_page(self, source: str | None, limit: int, offset: int) -> tuple[int, list[tuple]]:
+        """Total quarantined values (of one source or all) and one page of them."""
+        params = {"source": source, "limit": limit, "offset": offset}
+        return self.read(lambda c: (self._rows(c, "api/quarantine_count.sql", params)[0][0],
+                                    self._rows(c, "api/quarantine_page.sql", params)))
+
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the central DB answers now (never cached)."""
+        self.read(lambda c: self._rows(c, "api/ping.sql"))
+
+
+def init_app(app: Flask) -> None:
+    """Attach a CentralReader built from the app's settings."""
+    settings = app.config["SETTINGS"]
+    app.extensions["pisa_reader"] = CentralReader(settings.api_url(), settings.api_cache_seconds)
+
+
+def reader() -> CentralReader:
+    """The current app's CentralReader."""
+    return current_app.extensions["pisa_reader"]

@@ -1,0 +1,19 @@
+"""gunicorn settings for the dashboard (Procfile: `gunicorn --config gunicorn.conf.py ...`)."""
+import multiprocessing
+import os
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+bind = f"0.0.0.0:{os.environ.get('PISA_PORT', '8000')}"
+# Each worker keeps its own short snapshot cache and pool; threads overlap the rare DB reads.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("PISA_WEB_THREADS", "8"))
+keepalive = 5                # pollers reuse their connection every second
+timeout = 30
+graceful_timeout = 10
+accesslog = os.environ.get("PISA_ACCESS_LOG")   # unset: no access log (1,000 pollers = 5,000 lines/s)
+errorlog = "-"
+loglevel = "info"

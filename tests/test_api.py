@@ -1,0 +1,205 @@
+"""The API over HTTP (Flask test client) against ground truth computed over the sources."""
+from __future__ import annotations
+
+import pytest
+
+from pisa import db
+from tests.ground_truth import expected_charts, expected_sot, sync_and_reconcile
+
+CONTRACT_PATHS = ("/submissions", "/tmins", "/escs", "/eeb")
+
+
+def assert_error_shape(response, status: int, *fragments: str):
+    """The one error shape: JSON {"error": {"status", "message"}}, and the message names the problem."""
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    for fragment in fragments:
+        assert fragment in body["error"]["message"]
+
+
+def test_every_contract_figure_equals_the_ground_truth(api_client, synced):
+    client = api_client(synced)
+    expected = expected_charts(synced)
+    for path in CONTRACT_PATHS:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.get_json() == expected[path], path
+    assert client.get("/sot").get_json() == expected_sot(synced)
+
+
+def test_figures_follow_updates_deletes_and_malformed_values(api_client, synced):
+    client = api_client(synced)
+    before = client.get("/eeb").get_json()
+    conn = synced.source_conn("ARG")
+    with conn.cursor() as cur:
+        cur.execute("UPDATE responses SET durecec = '8', belong = 'abc' WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 40)")
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id DESC LIMIT 25)")
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(synced)
+    expected = expected_charts(synced)
+    assert client.get("/eeb").get_json() == expected["/eeb"] != before
+    for path in CONTRACT_PATHS:
+        assert client.get(path).get_json() == expected[path], path
+    quarantine = client.get("/api/v1/quarantine?source=arg&limit=500").get_json()
+    assert sum(1 for item in quarantine["items"] if item["column"] == "belong" and item["raw_value"] == "abc") >= 40
+
+
+@pytest.mark.parametrize("query, countries", [
+    ("?countries=ALB,ARG", {"ALB", "ARG"}),
+    ("?countries=bra,alb", {"ALB", "BRA"}),          # case-insensitive, output ordered by code
+    ("?countries=%20aus%20,", {"AUS"}),               # spaces and an empty segment are tolerated
+    ("?countries=", None),                            # empty means all
+    ("", None),
+])
+def test_countries_filter(api_client, synced, query, countries):
+    client = api_client(synced)
+    expected = expected_charts(synced, countries)
+    for path in ("/tmins", "/escs", "/eeb"):
+        assert client.get(path + query).get_json() == expected[path], path + query
+    assert client.get("/submissions" + query).get_json() == expected["/submissions"]   # not filtered
+
+
+def test_the_summary_holds_all_charts_freshness_and_health(api_client, synced):
+    client = api_client(synced)
+    body = client.get("/api/v1/summary?countries=ARG,ALB").get_json()
+    expected = expected_charts(synced, {"ALB", "ARG"})
+    assert body["countries"] == ["ALB", "ARG"]
+    assert (body["submissions"], body["tmins"], body["escs"], body["eeb"]) == (
+        expected["/submissions"], expected["/tmins"], expected["/escs"], expected["/eeb"])
+    assert body["sot"] == expected_sot(synced)
+    assert body["sources_live"] == body["sources_total"] == 4
+    assert [s["source"] for s in body["sources"]] == ["ALB", "ARG", "AUS", "BRA"]
+    assert {s["state"] for s in body["sources"]} == {"live"}
+    assert 0 <= body["age_ms"] < 60_000 and body["as_of"].endswith("Z")
+
+
+@pytest.mark.parametrize("query, fragments", [
+    ("?countries=XYZ", ["'XYZ' is not a country we serve"]),
+    ("?countries=ALB,DEU", ["'DEU' is not a country we serve"]),     # a real code we do not serve here
+    ("?countries=AL", ["'AL' is not a 3-letter country code"]),
+    ("?countries=AL1", ["'AL1' is not a 3-letter country code"]),
+    ("?countries=ALB;ARG", ["'ALB;ARG' is not a 3-letter country code"]),
+    ("?countries=" + ",".join(["ALB"] * 500), ["too long"]),
+    ("?countries=ALB'%20OR%201=1--", ["is not a 3-letter country code"]),
+    ("?countries=%00%ff", ["is not a 3-letter country code"]),
+])
+def test_bad_countries_are_a_400_naming_the_bad_part(api_client, synced, query, fragments):
+    client = api_client(synced)
+    for path in ("/tmins", "/escs", "/eeb", "/api/v1/summary"):
+        assert_error_shape(client.get(path + query), 400, *fragments)
+
+
+@pytest.mark.parametrize("query, fragments", [
+    ("?limit=0", ["limit: 0 is outside [1, 500]"]),
+    ("?limit=abc", ["limit: 'abc' is not a whole number"]),
+    ("?offset=-1", ["offset: '-1' is not a whole number"]),
+    ("?source=XX", ["source: 'XX' is not a country we serve"]),
+])
+def test_bad_quarantine_parameters_are_a_400(api_client, synced, query, fragments):
+    assert_error_shape(api_client(synced).get("/api/v1/quarantine" + query), 400, *fragments)
+
+
+def test_unknown_paths_and_wrong_methods_are_json_errors(api_client, synced):
+    client = api_client(synced)
+    assert_error_shape(client.get("/nope"), 404)
+    assert_error_shape(client.get("/api/v2/summary"), 404)
+    response = client.post("/tmins")
+    assert_error_shape(response, 405)
+    assert "GET" in response.headers["Allow"]
+    assert_error_shape(client.delete("/submissions"), 405)
+
+
+def test_quarantine_pages_through_every_malformed_value(api_client, synced):
+    client = api_client(synced)
+    conn = synced.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM quarantine")
+        total = cur.fetchone()[0]
+    conn.close()
+    assert total > 20
+    seen = []
+    for offset in range(0, total + 10, 10):
+        page = client.get(f"/api/v1/quarantine?limit=10&offset={offset}").get_json()
+        assert page["total"] == total and page["limit"] == 10 and page["offset"] == offset
+        seen.extend((i["source"], i["id"], i["column"]) for i in page["items"])
+    assert len(seen) == len(set(seen)) == total
+    alb = client.get("/api/v1/quarantine?source=ALB&limit=500").get_json()
+    assert alb["items"] and {i["source"] for i in alb["items"]} == {"ALB"}
+    assert all(i["reason"] for i in alb["items"])
+
+
+def test_etag_gives_a_bodiless_304_until_the_figures_change(api_client, synced):
+    client = api_client(synced)
+    for path in CONTRACT_PATHS + ("/sot", "/api/v1/summary", "/api/v1/sources"):
+        first = client.get(path)
+        etag = first.headers["ETag"]
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"", path
+        assert again.headers["ETag"] == etag and "X-Data-Age-Ms" in again.headers, path
+    etag = client.get("/submissions").headers["ETag"]
+    conn = synced.source_conn("ALB")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO responses (id, cnt, escs) VALUES (-5, 'ALB', '0.1')")
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(synced)
+    changed = client.get("/submissions", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json() == expected_charts(synced)["/submissions"]
+
+
+def test_freshness_travels_in_headers_and_cors_allows_other_origins(api_client, synced):
+    response = api_client(synced).get("/tmins", headers={"Origin": "https://forage.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-Data-Age-Ms" in response.headers["Access-Control-Expose-Headers"]
+    assert response.headers["X-Data-As-Of"].endswith("Z") and int(response.headers["X-Data-Age-Ms"]) >= 0
+    restricted = api_client(synced, cors_origins=("https://gei.example",))
+    assert restricted.get("/tmins", headers={"Origin": "https://gei.example"}).headers[
+        "Access-Control-Allow-Origin"] == "https://gei.example"
+    assert "Access-Control-Allow-Origin" not in restricted.get("/tmins", headers={"Origin": "https://evil.example"}).headers
+
+
+def test_a_failing_source_is_shown_and_left_out_of_as_of(api_client, synced):
+    central = synced.central_conn()
+    with central.cursor() as cur:
+        cur.execute("UPDATE sync_state SET last_error = 'source pisa_src_bra is unreachable', "
+                    "synced_through = synced_through - interval '1 hour' WHERE source = 'BRA'")
+    central.close()
+    body = api_client(synced).get("/api/v1/sources").get_json()
+    bra = next(s for s in body["sources"] if s["source"] == "BRA")
+    assert bra["state"] == "error" and "unreachable" in bra["last_error"] and bra["lag_ms"] > 3_500_000
+    assert body["age_ms"] < 60_000                      # as_of ignores the failing source
+
+
+def test_database_down_is_a_503_and_heals_by_itself(api_client, make_env):
+    env = make_env(sources=("ALB",), rows=20)
+    late_url = env.settings.central_url + "_late"
+    client = api_client(env, central_url=late_url, api_database_url=late_url.replace("postgres@", "pisa_test_api@"))
+    try:
+        for path in ("/submissions", "/api/v1/summary", "/api/v1/quarantine"):
+            assert_error_shape(client.get(path), 503, "central database is not answering")
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+        from pisa.central import init_central
+        init_central(env.settings.replace(central_url=late_url))          # the database comes (back)
+        assert client.get("/submissions").get_json() == {"count": 0}
+        assert client.get("/healthz").get_json() == {"status": "ok"}
+        killer = db.connect(late_url, application_name="pisa-test", autocommit=True)
+        with killer.cursor() as cur:                                        # a restart drops every session
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND application_name = 'pisa-api'", (db.database_name(late_url),))
+            assert cur.rowcount >= 1
+        killer.close()
+        assert client.get("/submissions").status_code == 200               # pool_pre_ping reconnects
+    finally:
+        db.drop_database(late_url)
+
+
+def test_the_api_reads_as_its_read_only_role(api_client, synced):
+    client = api_client(synced)
+    reader = client.application.extensions["pisa_reader"]
+    assert reader.read(lambda c: c.exec_driver_sql("SELECT current_user").scalar()) == "pisa_test_api"
+    assert reader.read(lambda c: c.exec_driver_sql("SHOW transaction_read_only").scalar()) == "on"
