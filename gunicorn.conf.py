@@ -6,7 +6,8 @@ from dotenv import load_dotenv
 
 load_dotenv()
 
-bind = f"0.0.0.0:{os.environ.get('PISA_PORT', '8000')}"
+# PORT is what platforms that read a Procfile hand out; PISA_PORT is ours (README, Configuration).
+bind = f"0.0.0.0:{os.environ.get('PORT') or os.environ.get('PISA_PORT', '8000')}"
 # Each worker keeps its own short snapshot cache and pool; threads overlap the rare DB reads.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "gthread"

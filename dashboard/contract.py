@@ -6,19 +6,21 @@ from flask import Blueprint, current_app, request
 from dashboard import figures
 from dashboard.db import reader
 from dashboard.params import parse_countries
-from dashboard.responses import json_response
+from dashboard.responses import encode, encoded_response
 
 bp = Blueprint("contract", __name__)
 
 
 def chart_response(build, filtered: bool):
-    """Read the (cached) snapshot, build one chart's body, answer with ETag and freshness."""
+    """Answer one chart from the (cached) snapshot: the body is built and encoded once per
+    snapshot and filter; only the freshness headers are made per request."""
     settings = current_app.config["SETTINGS"]
     countries = parse_countries(request, settings.sources) if filtered else None
     snapshot = reader().snapshot()
-    health = figures.source_health(snapshot, settings.sources, settings.lagging_after_seconds)
-    body = build(snapshot, settings.sources, countries) if filtered else build(snapshot, settings.sources)
-    return json_response(body, figures.freshness(snapshot, health))
+    served = settings.sources
+    payload, etag = snapshot.memoized((build, countries), lambda: encode(
+        build(snapshot, served, countries) if filtered else build(snapshot, served)))
+    return encoded_response(payload, etag, figures.current_freshness(snapshot, served, settings.lagging_after_seconds))
 
 
 @bp.get("/submissions")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask, current_app
@@ -19,6 +19,7 @@ from pisa.db import load_sql
 
 POOL_SIZE = 4
 POOL_TIMEOUT_S = 2
+STALE_LIMIT_FACTOR = 5     # a read older than 5 cache periods is never served while refreshing
 
 
 class DatabaseUnavailable(Exception):
@@ -34,6 +35,13 @@ class Snapshot:
     health: list[tuple]         # sql/api/source_health.sql rows
     read_at: datetime           # the database's now() at the read
     read_monotonic: float       # this process's monotonic clock at the read
+    memo: dict = field(default_factory=dict, compare=False)   # responses built from this read
+
+    def memoized(self, key, build):
+        """build() once per snapshot and key: a thousand polls of one chart cost one build."""
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
 
 
 class CentralReader:
@@ -63,18 +71,27 @@ class CentralReader:
             raise DatabaseUnavailable(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)) from exc
 
     def snapshot(self) -> Snapshot:
-        """The summaries, read at most once per `cache_seconds` per process."""
-        now = time.monotonic()
+        """The summaries, read at most once per `cache_seconds` per process.
+
+        When the cached read expires, one thread refreshes it while the others keep answering
+        from the previous read (at most one refresh older), so no request queues behind the
+        database; only with nothing usable cached does a request wait for the read.
+        """
         cached = self._cached
-        if cached and now - cached[0] < self.cache_seconds:
+        if cached and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
-        with self._lock:                      # one reader refreshes; the others wait for it
+        usable = cached and time.monotonic() - cached[0] < STALE_LIMIT_FACTOR * max(self.cache_seconds, 0.1)
+        if not self._lock.acquire(blocking=not usable):
+            return cached[1]                  # another thread is refreshing
+        try:
             cached = self._cached
             if cached and time.monotonic() - cached[0] < self.cache_seconds:
                 return cached[1]
             snapshot = self.read(self._read_snapshot)
             self._cached = (time.monotonic(), snapshot)
             return snapshot
+        finally:
+            self._lock.release()
 
     def _read_snapshot(self, connection) -> Snapshot:
         stats = self._rows(connection, "api/country_stats.sql")

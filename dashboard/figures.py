@@ -117,6 +117,17 @@ def source_health(snapshot: Snapshot, served: tuple[str, ...], lagging_after_s: 
     return health
 
 
+def current_freshness(snapshot: Snapshot, served: tuple[str, ...], lagging_after_s: float) -> dict:
+    """`freshness` of the snapshot, its age brought up to this moment (health built once)."""
+    at_read = snapshot.memoized(("freshness", served), lambda: (
+        freshness(snapshot, source_health(snapshot, served, lagging_after_s)),
+        time.monotonic()))
+    fresh, measured = at_read
+    if fresh["age_ms"] is None:
+        return fresh
+    return {"as_of": fresh["as_of"], "age_ms": fresh["age_ms"] + int((time.monotonic() - measured) * 1000)}
+
+
 def freshness(snapshot: Snapshot, health: list[dict]) -> dict:
     """`as_of`: the oldest synced_through among healthy sources; `age_ms`: its age now."""
     healthy = [h for h in health if h["state"] in ("live", "lagging")]

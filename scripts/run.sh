@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the whole product on this machine, from nothing to live, and stopped by Ctrl-C.
 # Today that is: the source databases (created if absent), the central schema, the simulator
-# writing into the sources (PISA_SIM_RATE rows/s; 0 runs none) and the sync core following them.
+# writing into the sources (PISA_SIM_RATE rows/s; 0 runs none), the sync core following them and
+# the dashboard API under gunicorn on PISA_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PISA=.venv/bin/pisa
@@ -27,5 +28,11 @@ else
 fi
 $PISA sync &
 pids+=($!)
-echo "Running: simulator and sync (Ctrl-C stops both). Sync state: psql \"\${PISA_CENTRAL_URL:-postgresql://postgres@127.0.0.1:5432/pisa_central}\" -c 'table sync_state'"
+.venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()" &
+pids+=($!)
+port="${PISA_PORT:-8000}"
+echo "Running: simulator, sync and the API (Ctrl-C stops them all)."
+echo "  API:     http://127.0.0.1:$port/submissions  (also /sot /tmins /escs /eeb)"
+echo "  Summary: http://127.0.0.1:$port/api/v1/summary   Sources: http://127.0.0.1:$port/api/v1/sources"
+echo "  OpenAPI: http://127.0.0.1:$port/api/v1/openapi.json   Health: http://127.0.0.1:$port/healthz"
 wait "${pids[@]}"

@@ -187,8 +187,15 @@ class CentralSession:
         self.conn.commit()
 
     def close(self) -> None:
-        """Close the connection (which also frees the lease)."""
+        """Give the lease back, then close the connection. The explicit unlock matters: a closed
+        session's locks are freed by the server a moment later, and a runner starting right
+        after this one would find the lease still held."""
         try:
-            self.conn.close()
+            if self.holds_lease and not self.conn.closed:
+                self.conn.rollback()
+                self.release_lease()
+        except Exception:  # a broken session: closing it frees the lease anyway
+            pass
         finally:
+            self.conn.close()
             self.holds_lease = False
