@@ -75,7 +75,7 @@ def quarantine():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API."""
-    return jsonify(openapi_document())
+    return json_response(openapi_document(), {})
 
 
 @health_bp.get("/healthz")
@@ -86,5 +86,6 @@ def healthz():
     except DatabaseUnavailable as exc:
         response = jsonify({"status": "unavailable", "message": f"central database: {exc}"})
         response.status_code = 503
+        response.headers["Cache-Control"] = "no-store"
         return response
-    return jsonify({"status": "ok"})
+    return json_response({"status": "ok"}, {})

@@ -97,7 +97,7 @@ class CentralReader:
         stats = self._rows(connection, "api/country_stats.sql")
         arrivals = dict(self._rows(connection, "api/arrivals_last_24h.sql"))
         health = self._rows(connection, "api/source_health.sql")
-        read_at = connection.exec_driver_sql("SELECT now()").scalar()
+        read_at = self._rows(connection, "api/read_time.sql")[0][0]
         return Snapshot(stats, arrivals, health, read_at, time.monotonic())
 
     def quarantine_page(self, source: str | None, limit: int, offset: int) -> tuple[int, list[tuple]]:

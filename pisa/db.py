@@ -99,7 +99,7 @@ def maintenance_connection(url: str) -> Iterator:
 def database_exists(url: str) -> bool:
     """True when the database `url` names exists on its server."""
     with maintenance_connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database_name(url),))
+        cur.execute(load_sql("admin/database_exists.sql"), (database_name(url),))
         return cur.fetchone() is not None
 
 
@@ -109,7 +109,7 @@ def create_database(url: str, *, reset: bool = False) -> bool:
     with maintenance_connection(url) as conn, conn.cursor() as cur:
         if reset:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        cur.execute(load_sql("admin/database_exists.sql"), (name,))
         if cur.fetchone():
             return False
         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

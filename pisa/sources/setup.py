@@ -53,7 +53,7 @@ def init_source(settings: Settings, source: str, *, rows: int, filler_columns: i
     conn = db.connect(url, application_name="pisa-simulator")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('responses') IS NOT NULL")
+            cur.execute(db.load_sql("source/has_responses_table.sql"))
             if cur.fetchone()[0]:
                 log.info("%s: source %s already has a responses table; kept as it is "
                          "(use --reset to recreate it)", source, db.describe(url))
@@ -65,7 +65,7 @@ def init_source(settings: Settings, source: str, *, rows: int, filler_columns: i
         generator = RowGenerator(source, random.Random(seed_for(seed, source)), filler_columns)
         loaded = copy_rows(conn, generator, generator.unique_ids(rows), progress=progress)
         with conn.cursor() as cur:
-            cur.execute("ANALYZE responses")
+            cur.execute(db.load_sql("source/analyze_responses.sql"))
         conn.commit()
         return SourceInitResult(source, created=True, rows_loaded=loaded)
     finally:

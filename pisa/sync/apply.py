@@ -146,9 +146,9 @@ class CentralSession:
             buffer.write("\t".join(map(_copy_field, (f.id, f.version, f.escs, f.tmins, f.belong, f.durecec))))
             buffer.write("\n")
         buffer.seek(0)
-        cur.copy_expert("COPY stage_rows (id, version, escs, tmins, belong, durecec) FROM STDIN", buffer)
+        cur.copy_expert(db.load_sql("central/copy_stage_rows.sql"), buffer)
         if issues:
-            execute_values(cur, "INSERT INTO stage_issues (id, column_name, raw_value, reason) VALUES %s",
+            execute_values(cur, db.load_sql("central/insert_stage_issues.sql"),
                            [(i.id, i.column, i.raw_value, i.reason) for i in issues])
         params = self._params(seen_at=seen_at)
         cur.execute(db.load_sql("central/drop_unchanged_rows.sql"), params)
@@ -163,7 +163,7 @@ class CentralSession:
         """Refresh the planner's statistics of the fact table (after a bulk catch-up, the stale
         ones would make every later batch scan the whole source instead of using the key)."""
         with self.conn.cursor() as cur:
-            cur.execute("ANALYZE facts")
+            cur.execute(db.load_sql("central/analyze_facts.sql"))
         self.conn.commit()
 
     def _commit(self) -> None:

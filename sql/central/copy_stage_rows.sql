@@ -1,0 +1,1 @@
+COPY stage_rows (id, version, escs, tmins, belong, durecec) FROM STDIN

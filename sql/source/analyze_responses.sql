@@ -1,0 +1,2 @@
+-- Planner statistics after the bulk load (the simulator's id lookups use the key).
+ANALYZE responses

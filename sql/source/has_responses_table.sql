@@ -1,0 +1,1 @@
+SELECT to_regclass('responses') IS NOT NULL
