@@ -23,19 +23,19 @@ def _steady(health: list[dict]) -> list[dict]:
 
 
 def _read():
+    """The (cached) snapshot, per-source health and freshness."""
     settings = current_app.config["SETTINGS"]
     snapshot = reader().snapshot()
     health = figures.source_health(snapshot, settings.sources, settings.lagging_after_seconds)
-    return settings, snapshot, health, figures.freshness(snapshot, health)
+    return snapshot, health, figures.freshness(snapshot, health)
 
 
 @bp.get("/summary")
 def summary():
     """All five charts in one document, with freshness and per-source health."""
-    settings = current_app.config["SETTINGS"]
-    countries = parse_countries(request, settings.sources)
-    settings, snapshot, health, fresh = _read()
-    served = settings.sources
+    served = current_app.config["SETTINGS"].sources
+    countries = parse_countries(request, served)
+    snapshot, health, fresh = _read()
     charts = {
         "countries": list(countries or served),
         "submissions": figures.submissions(snapshot, served),
@@ -53,7 +53,7 @@ def summary():
 @bp.get("/sources")
 def sources():
     """Per source: rows, synced_through, lag, state and last error."""
-    _, _, health, fresh = _read()
+    _, health, fresh = _read()
     return json_response({**fresh, "sources": health}, fresh, etag_basis=_steady(health))
 
 
@@ -64,7 +64,7 @@ def quarantine():
     source = parse_source(request, settings.sources)
     limit = parse_int(request, "limit", 50, 1, QUARANTINE_PAGE_MAX)
     offset = parse_int(request, "offset", 0, 0, 10**9)
-    _, _, _, fresh = _read()
+    _, _, fresh = _read()
     total, rows = reader().quarantine_page(source, limit, offset)
     items = [{"source": s, "id": i, "column": c, "raw_value": raw, "reason": reason,
               "seen_at": figures.iso(seen_at)} for s, i, c, raw, reason, seen_at in rows]
