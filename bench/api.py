@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -33,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pisa import db  # noqa: E402
+from bench.common import bench_settings, drop_databases, machine_line, settings_environment  # noqa: E402
 from pisa.central import init_central  # noqa: E402
-from pisa.config import COUNTRIES, load_settings  # noqa: E402
+from pisa.config import COUNTRIES  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
 from pisa.sync import runner  # noqa: E402
 
@@ -46,26 +45,13 @@ REQUEST_TIMEOUT_S = 10
 SWEEP_SECONDS = 10
 
 
-def bench_env(rows: int) -> dict:
-    server = os.environ.get("PISA_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
-    env = {
-        "PISA_CENTRAL_URL": f"{server}/pisa_bench_api_central",
-        "PISA_SOURCE_URL_TEMPLATE": f"{server}/pisa_bench_api_src_{{cnt}}",
-        "PISA_SOURCES": ",".join(COUNTRIES),
-        "PISA_API_ROLE": "pisa_bench_api",
-    }
-    settings = load_settings(env)
+def create_and_sync(rows: int):
+    settings = bench_settings("api", COUNTRIES)
     print(f"  creating 20 sources x {rows:,} rows and syncing them...", flush=True)
     init_central(settings, reset=True)
     init_sources(settings, rows=rows, filler_columns=20, reset=True, seed=3)
     assert all(r.status == "ok" for r in runner.sync_all_once(settings))
-    return env
-
-
-def drop(env: dict) -> None:
-    settings = load_settings(env)
-    for url in [settings.central_url] + [settings.source_url(s) for s in settings.sources]:
-        db.drop_database(url)
+    return settings
 
 
 def start_gunicorn(app: str, port: int, env: dict, pythonpath: str | None = None) -> subprocess.Popen:
@@ -179,8 +165,9 @@ def main() -> int:
         print("wrk is not installed (make bench installs it with apt-get)", file=sys.stderr)
         return 2
 
-    print(f"API benchmark on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
-    env = bench_env(args.rows)
+    print(machine_line("API benchmark"))
+    settings = create_and_sync(args.rows)
+    env = settings_environment(settings)
     ours = start_gunicorn("dashboard:create_app()", OURS_PORT, env)
     baseline = None
     try:
@@ -211,7 +198,7 @@ def main() -> int:
                 process.terminate()
                 process.wait(timeout=30)
         if not args.keep:
-            drop(env)
+            drop_databases(settings)
 
     good = [r for r in sweep if r["p99_ms"] <= 10 and r["errors"] == 0]
     print()

@@ -9,8 +9,6 @@ table (what any design without change detection pays on every poll).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
@@ -19,9 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import bench_settings, drop_databases, machine_line  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.central import init_central  # noqa: E402
-from pisa.config import COUNTRIES, load_settings  # noqa: E402
+from pisa.config import COUNTRIES  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
 from pisa.sources.writer import SourceWriter, WriterStats  # noqa: E402
 from pisa.sync import runner  # noqa: E402
@@ -32,28 +31,11 @@ BUSY_POLLS = 5
 FOLLOWED_SOURCES = 20
 
 
-def bench_settings(name: str, sources: tuple[str, ...]):
-    server = os.environ.get("PISA_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
-    return load_settings({
-        "PISA_CENTRAL_URL": f"{server}/pisa_bench_{name}_central",
-        "PISA_SOURCE_URL_TEMPLATE": f"{server}/pisa_bench_{name}_src_{{cnt}}",
-        "PISA_SOURCES": ",".join(sources),
-        "PISA_API_ROLE": "pisa_bench_api",
-    })
-
-
-def create(settings, rows: int, filler_columns: int) -> float:
-    started = time.monotonic()
+def create(settings, rows: int, filler_columns: int) -> None:
     init_central(settings, reset=True)
     init_sources(settings, rows=rows, filler_columns=filler_columns, reset=True, seed=1,
                  progress=lambda s, done, total, t: done == total and print(
                      f"    {s}: {total:,} rows loaded ({total / t:,.0f} rows/s)", flush=True))
-    return time.monotonic() - started
-
-
-def drop(settings) -> None:
-    for url in [settings.central_url] + [settings.source_url(s) for s in settings.sources]:
-        db.drop_database(url)
 
 
 def timed_ms(action) -> float:
@@ -87,7 +69,7 @@ def bench_catchup(sources: int, rows: int, filler_columns: int, keep: bool) -> d
     assert all(r.status == "ok" for r in results), [r.describe() for r in results]
     total = sum(r.changed for r in results)
     if not keep:
-        drop(settings)
+        drop_databases(settings)
     return {"rows": total, "seconds": elapsed, "rows_per_s": total / elapsed}
 
 
@@ -110,7 +92,7 @@ def bench_polls(rows: int, filler_columns: int, keep: bool) -> dict:
     sync.close()
     baseline = full_reread_ms(settings, "ALB")
     if not keep:
-        drop(settings)
+        drop_databases(settings)
     idle_ms = statistics.median(idle)
     # The interval the follow loop settles at when it follows FOLLOWED_SOURCES sources this size.
     follow = SourceRunner(settings.replace(sources=COUNTRIES[:FOLLOWED_SOURCES]), "ALB")
@@ -130,7 +112,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
 
-    print(f"Sync benchmark on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine_line("Sync benchmark"))
     print("Initial catch-up:")
     catchup = bench_catchup(args.sources, args.catchup_rows, args.filler_columns, args.keep)
     print(f"  => caught up {catchup['rows']:,} rows in {catchup['seconds']:.1f} s: "
