@@ -25,8 +25,8 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # transaction open. The idle-session timeout frees a stopped runner's lease; keepalives and the
 # connection check find a vanished client even in the middle of a statement.
 CENTRAL_SESSION_OPTIONS = (
-    "-c statement_timeout=120s -c idle_in_transaction_session_timeout={idle_ms} "
-    "-c idle_session_timeout={idle_ms} -c lock_timeout=30s -c synchronous_commit=off "
+    "-c statement_timeout={statement_ms} -c idle_in_transaction_session_timeout={idle_ms} "
+    "-c idle_session_timeout={idle_ms} -c lock_timeout={idle_ms} -c synchronous_commit=off "
     "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
     "-c client_connection_check_interval=2s"
 )
@@ -60,8 +60,10 @@ def connect(url: str, *, application_name: str, options: str = "", autocommit: b
 
 
 def connect_central(url: str, *, application_name: str = "pisa-sync", idle_timeout_s: float = 60):
-    """A connection to the central database, with the server-side guards set."""
-    options = CENTRAL_SESSION_OPTIONS.format(idle_ms=int(idle_timeout_s * 1000))
+    """A connection to the central database, with the server-side guards set: a statement may
+    run for twice the idle timeout (a batch takes well under a second), a lock wait as long."""
+    options = CENTRAL_SESSION_OPTIONS.format(idle_ms=int(idle_timeout_s * 1000),
+                                             statement_ms=int(2 * idle_timeout_s * 1000))
     try:
         return connect(url, application_name=application_name, options=options)
     except psycopg2.OperationalError as exc:

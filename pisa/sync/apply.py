@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import psycopg2.errors
 from psycopg2.extras import execute_values
 
 from pisa import db
@@ -83,6 +84,29 @@ class CentralSession:
                 self.holds_lease = cur.fetchone()[0]
             self.conn.commit()
         return self.holds_lease
+
+    def wait_for_lease(self, timeout_s: float) -> bool:
+        """Queue for the lease behind its holder, at most `timeout_s` (bounded on the server by
+        lock_timeout, so a client stuck here cannot wait forever). True when held."""
+        if not self.holds_lease:
+            try:
+                with self.conn.cursor() as cur:
+                    wait_ms = max(1, int(timeout_s * 1000))
+                    cur.execute(db.load_sql("central/wait_for_lease.sql"), self._params(
+                        timeout=f"{wait_ms}ms", statement_timeout=f"{wait_ms + 1000}ms"))
+                self.conn.commit()
+                self.holds_lease = True
+            except psycopg2.errors.LockNotAvailable:
+                self.conn.rollback()
+        return self.holds_lease
+
+    def lease_waiters(self) -> list[str]:
+        """Application names of the sessions queued for this source's lease."""
+        with self.conn.cursor() as cur:
+            cur.execute(db.load_sql("central/lease_waiters.sql"), self._params())
+            names = [name for (name,) in cur.fetchall()]
+        self.conn.commit()
+        return names
 
     def release_lease(self) -> None:
         """Give the lease back (closing the session does too)."""

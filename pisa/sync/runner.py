@@ -79,10 +79,17 @@ class SourceRunner:
     # -- connections and lease ---------------------------------------------------------------
     def try_acquire(self) -> bool:
         """Take the source's lease, then connect to the source; False when another runner holds it."""
+        return self._acquire(lambda central: central.try_acquire_lease())
+
+    def wait_acquire(self, timeout_s: float) -> bool:
+        """Queue behind the lease's holder for at most `timeout_s`, then connect to the source."""
+        return self._acquire(lambda central: central.wait_for_lease(timeout_s))
+
+    def _acquire(self, take_lease) -> bool:
         if self.central is None:
             self.central = CentralSession(self.settings.central_url, self.source, self.application_name,
                                           lease_timeout_s=self.settings.lease_timeout_seconds)
-        if not self.central.try_acquire_lease():
+        if not take_lease(self.central):
             return False
         if self.source_conn is None:
             self.source_conn = db.connect_source(self.settings.source_url(self.source), application_name=self.application_name)

@@ -1,0 +1,111 @@
+"""One scheduled run's share of a source: what the Airflow tasks call (Level 3 inside Airflow).
+
+A 30 s schedule alone only gives Level 2. So each run streams: it queues for the source's lease
+(the previous run hands it over), then polls in sub-second steps. When the next run queues behind
+it, it finishes its batch and lets go, so consecutive runs overlap by the successor's start-up
+and hand over without a gap. A reconcile run queues the same way: the streaming run lends it the
+lease for its one pass and queues straight back behind it.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from pisa.config import Settings
+from pisa.errors import LeaseHeld
+from pisa.sync.runner import PollResult, SourceRunner
+
+log = logging.getLogger(__name__)
+
+STREAM_APP = "pisa-stream"
+RECONCILE_APP = "pisa-reconcile"
+
+
+@dataclass
+class SlotSummary:
+    """What one streaming run did, for its log and its XCom."""
+
+    source: str
+    polls: int = 0
+    rows_applied: int = 0
+    rows_deleted: int = 0
+    max_lag_ms: float = 0.0
+    waited_for_lease_s: float = 0.0
+    lent_to_reconcile: int = 0
+    ended_because: str = ""
+    held_s: float = 0.0
+
+    def record(self, result: PollResult) -> None:
+        self.polls += 1
+        self.rows_applied += result.changed
+        self.rows_deleted += result.deleted
+        self.max_lag_ms = max(self.max_lag_ms, (result.lag_s or 0) * 1000)
+
+    def describe(self) -> str:
+        return (f"{self.source}: held the lease {self.held_s:.1f} s (waited {self.waited_for_lease_s:.2f} s for it), "
+                f"{self.polls} polls, {self.rows_applied} rows applied, {self.rows_deleted} deleted, max lag "
+                f"{self.max_lag_ms:.0f} ms, lent to reconcile {self.lent_to_reconcile}x; ended: {self.ended_because}")
+
+
+def lease_wait_s(settings: Settings) -> float:
+    """How long a run queues for the lease: past the time the guards take to free a stuck holder."""
+    return 3 * settings.lease_timeout_seconds
+
+
+def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotSummary:
+    """Take the source's lease from the previous run, stream until a successor queues (or
+    `max_seconds` pass), then hand over. Raises LeaseHeld when the lease never came."""
+    summary = SlotSummary(source)
+    sync = SourceRunner(settings, source, application_name=STREAM_APP)
+    try:
+        started = time.monotonic()
+        if not sync.wait_acquire(lease_wait_s(settings)):
+            raise LeaseHeld(f"{source}: the sync lease was not handed over within {lease_wait_s(settings):.0f} s")
+        summary.waited_for_lease_s = time.monotonic() - started
+        held_from = time.monotonic()
+        log.info("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
+        while True:
+            result = sync.poll()
+            summary.record(result)
+            if result.changed or result.deleted:
+                log.info("%s", result.describe())
+            sync.adapt_interval(result.duration_s)
+            waiters = sync.central.lease_waiters()
+            if any(not name.startswith(RECONCILE_APP) for name in waiters):
+                summary.ended_because = "the next run queued for the lease; handed over"
+                break
+            if waiters:
+                lend_to_reconcile(sync, source, summary)
+                continue
+            if time.monotonic() - held_from >= max_seconds:
+                summary.ended_because = f"reached its {max_seconds:.0f} s limit with no successor queued"
+                break
+            time.sleep(max(0.0, sync.poll_interval - result.duration_s))
+        summary.held_s = time.monotonic() - held_from
+        return summary
+    finally:
+        sync.close()            # releases the lease: the queued successor takes it at once
+        if summary.ended_because:
+            log.info("%s", summary.describe())
+
+
+def lend_to_reconcile(sync: SourceRunner, source: str, summary: SlotSummary) -> None:
+    """Let a queued reconcile pass run, and queue straight back behind it."""
+    sync.central.release_lease()
+    if not sync.wait_acquire(lease_wait_s(sync.settings)):
+        raise LeaseHeld(f"{source}: the lease lent to reconcile did not come back")
+    summary.lent_to_reconcile += 1
+
+
+def reconcile_slot(settings: Settings, source: str) -> PollResult:
+    """Queue for the lease (a streaming run lends it), poll, repair differing buckets, release."""
+    sync = SourceRunner(settings, source, application_name=RECONCILE_APP)
+    try:
+        if not sync.wait_acquire(lease_wait_s(settings)):
+            raise LeaseHeld(f"{source}: the sync lease was not free within {lease_wait_s(settings):.0f} s")
+        result = sync.poll(reconcile_after=True)
+        log.info("%s", result.describe())
+        return result
+    finally:
+        sync.close()

@@ -1,0 +1,115 @@
+"""Streaming runs hand the lease over without a gap; a stuck holder loses it within a bound."""
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from pisa.sources.writer import Simulator
+from pisa.sync import slots
+from pisa.sync.runner import SourceRunner
+from tests.ground_truth import assert_exact, sync_and_reconcile
+
+
+def run_in_thread(target, *args, **kwargs):
+    outcome = {}
+
+    def work():
+        try:
+            outcome["value"] = target(*args, **kwargs)
+        except Exception as exc:  # the test asserts on it
+            outcome["error"] = exc
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_streaming_run_hands_over_to_the_next_and_the_figures_stay_exact(make_env):
+    env = make_env(sources=("ALB",), rows=100)
+    settings = env.settings.replace(poll_interval=0.05)
+    simulator = Simulator(settings, rate=200, update_share=0.2, delete_share=0.05, seed=2)
+    writer, _ = run_in_thread(simulator.run, seconds=3)
+    first, first_out = run_in_thread(slots.stream_slot, settings, "ALB", max_seconds=60)
+    time.sleep(1.0)
+    queued_at = time.monotonic()
+    second, second_out = run_in_thread(slots.stream_slot, settings, "ALB", max_seconds=1.5)
+    first.join(timeout=10)
+    handed_over_after = time.monotonic() - queued_at
+    second.join(timeout=15)
+    writer.join()
+    assert "error" not in first_out and "error" not in second_out, (first_out, second_out)
+    assert first_out["value"].ended_because.startswith("the next run queued")
+    assert handed_over_after < 1.0                                   # one poll interval and a batch
+    assert second_out["value"].waited_for_lease_s < 1.0
+    assert first_out["value"].rows_applied > 0 and second_out["value"].polls > 5
+    sync_and_reconcile(env)
+    assert_exact(env)
+
+
+def test_a_reconcile_run_borrows_the_lease_from_a_streaming_run(make_env):
+    env = make_env(sources=("ARG",), rows=100)
+    settings = env.settings.replace(poll_interval=0.05)
+    stream, stream_out = run_in_thread(slots.stream_slot, settings, "ARG", max_seconds=2.5)
+    time.sleep(0.5)
+    conn = env.source_conn("ARG")
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses LIMIT 7)")
+    conn.commit()
+    conn.close()
+    result = slots.reconcile_slot(settings, "ARG")
+    stream.join(timeout=10)
+    assert result.deleted == 7
+    summary = stream_out["value"]
+    assert summary.lent_to_reconcile == 1 and summary.ended_because.startswith("reached its")
+    assert_exact(env)
+
+
+def test_a_holder_stuck_inside_a_database_call_loses_the_lease_within_the_bound(make_env):
+    """execution_timeout cannot interrupt a blocking libpq call: the server-side guards must."""
+    env = make_env(sources=("AUS",), rows=20)
+    settings = env.settings.replace(lease_timeout_seconds=1.0)
+    holder = SourceRunner(settings, "AUS", application_name=slots.STREAM_APP)
+    assert holder.try_acquire()
+    stuck_at = time.monotonic()
+
+    def stuck_call():   # a query that never ends, then a client that never comes back
+        with pytest.raises(psycopg2.errors.QueryCanceled):
+            with holder.central.conn.cursor() as cur:
+                cur.execute("SELECT pg_sleep(3600)")
+    stuck, _ = run_in_thread(stuck_call)
+    successor = SourceRunner(settings, "AUS", application_name=slots.STREAM_APP)
+    assert successor.wait_acquire(timeout_s=10)
+    took = time.monotonic() - stuck_at
+    # statement_timeout (2 x lease timeout) ends the call, idle_session_timeout (1 x) the session.
+    assert 1.5 < took < 2 * 1.0 + 1.0 + 1.5, took
+    assert successor.poll().status == "ok"
+    successor.close()
+    stuck.join(timeout=5)
+    holder.close()
+
+
+def test_no_two_runners_ever_hold_one_source(make_env):
+    env = make_env(sources=("BRA",), rows=20)
+    settings = env.settings.replace(poll_interval=0.02)
+    central = env.central_conn()
+    holders_seen = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            with central.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                            "AND objid = hashtext('BRA')::oid")
+                holders_seen.append(cur.fetchone()[0])
+            time.sleep(0.005)
+    watcher, _ = run_in_thread(watch)
+    runs = [run_in_thread(slots.stream_slot, settings, "BRA", max_seconds=0.6) for _ in range(4)]
+    for thread, outcome in runs:
+        thread.join(timeout=20)
+        assert "error" not in outcome, outcome
+    stop.set()
+    watcher.join()
+    central.close()
+    assert max(holders_seen) == 1 and len(holders_seen) > 50
