@@ -1,0 +1,101 @@
+"""
+### PISA sync: one streaming DAG and one reconcile DAG per source
+
+Built from one definition for every source in `PISA_SOURCES`:
+
+* **`pisa_sync_<cnt>`**, every 30 s, `max_active_runs=2`. Its one task, `stream`, queues for the
+  source's sync lease, takes it from the previous run, syncs in sub-second polls, and hands the
+  lease over as soon as the next run queues behind it: consecutive runs overlap by the next run's
+  start-up, so the data never stops flowing (Level 3 freshness). Each batch is logged with its
+  rows and lag, and the run's summary ends the log.
+* **`pisa_reconcile_<cnt>`**, every 5 minutes: a poll plus the checksum repair pass (deletes and
+  drift). The streaming run lends it the lease for that pass.
+
+Connections come from `AIRFLOW_CONN_PISA_CENTRAL` and `AIRFLOW_CONN_PISA_SRC_<CNT>`
+(PostgresHook). A failed run retries with exponential back-off; a run stuck inside a database
+call loses its lease through server-side guards (`PISA_LEASE_TIMEOUT_SECONDS`), not through
+`execution_timeout`, which cannot interrupt a blocking libpq call.
+
+Ops: the Grid view shows one run every 30 s per source, each lasting about 30 s; a run's log
+says how long it waited for the lease and why it ended. Pausing `pisa_sync_<cnt>` stops that
+source after the current run's stream limit (5 minutes) or at once when its task is marked failed.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from pisa.config import Settings, load_settings
+
+SYNC_SCHEDULE = timedelta(seconds=30)
+STREAM_LIMIT = timedelta(minutes=5)       # a run with no successor (scheduler down) ends here
+RECONCILE_SCHEDULE = timedelta(minutes=5)
+FIRST_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DEFAULT_ARGS = {
+    "owner": "gei-data",
+    "retries": 5,
+    "retry_delay": timedelta(seconds=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=2),
+    "execution_timeout": STREAM_LIMIT + timedelta(minutes=2),
+}
+
+
+def connection_url(conn_id: str) -> str:
+    """A libpq URL for an Airflow connection (AIRFLOW_CONN_<ID> or the metadata DB)."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    from psycopg2.extensions import make_dsn
+
+    conn = PostgresHook.get_connection(conn_id)
+    return make_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password or None,
+                    dbname=conn.schema)
+
+
+def task_settings(source: str) -> Settings:
+    """The sync settings of one source, with its connections resolved by Airflow (at run time)."""
+    source_url = connection_url(f"pisa_src_{source.lower()}").replace("{", "{{").replace("}", "}}")
+    return load_settings().replace(central_url=connection_url("pisa_central"), source_url_template=source_url)
+
+
+def build_sync_dag(source: str, offset: timedelta):
+    @dag(dag_id=f"pisa_sync_{source.lower()}", schedule=SYNC_SCHEDULE,
+         start_date=FIRST_START + offset,      # staggered: twenty handovers do not land at once
+         catchup=False, max_active_runs=2, tags=["pisa", "sync", source], default_args=DEFAULT_ARGS,
+         doc_md=__doc__, params={"stream_seconds": Param(STREAM_LIMIT.total_seconds(), type="number")})
+    def sync():
+        @task
+        def stream() -> str:
+            """Take the lease from the previous run, stream, hand over to the next."""
+            from pisa.sync.slots import stream_slot
+
+            seconds = float(get_current_context()["params"]["stream_seconds"])
+            return stream_slot(task_settings(source), source, max_seconds=seconds).describe()
+
+        stream()
+
+    return sync()
+
+
+def build_reconcile_dag(source: str, offset: timedelta):
+    @dag(dag_id=f"pisa_reconcile_{source.lower()}", schedule=RECONCILE_SCHEDULE,
+         start_date=FIRST_START + offset, catchup=False, max_active_runs=1,
+         tags=["pisa", "reconcile", source], default_args=DEFAULT_ARGS, doc_md=__doc__)
+    def reconcile_dag():
+        @task
+        def reconcile() -> str:
+            """A poll plus the checksum repair pass: deleted and drifted rows."""
+            from pisa.sync.slots import reconcile_slot
+
+            return reconcile_slot(task_settings(source), source).describe()
+
+        reconcile()
+
+    return reconcile_dag()
+
+
+_sources = load_settings().sources
+for _index, _source in enumerate(_sources):
+    _offset = SYNC_SCHEDULE * _index / len(_sources)
+    globals()[f"pisa_sync_{_source.lower()}"] = build_sync_dag(_source, _offset)
+    globals()[f"pisa_reconcile_{_source.lower()}"] = build_reconcile_dag(_source, _offset * 10)
