@@ -58,6 +58,9 @@ SETTINGS = (
             "How long one API process reuses a read of the central summaries (0: read every request)."),
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
+    Setting("PISA_AIRFLOW_PORT", "8080", "Port of the Airflow UI and API server under `make run`."),
+    Setting("PISA_AIRFLOW_DB_URL", "postgresql://postgres@127.0.0.1:5432/pisa_airflow",
+            "libpq URL of Airflow's own metadata database under `make run`."),
     Setting("PISA_CORS_ORIGINS", "*",
             "Origins allowed to read the API from a browser, comma-separated (* for any)."),
 )
@@ -83,6 +86,8 @@ class Settings:
     api_cache_seconds: float = 0.2
     lagging_after_seconds: float = 5.0
     cors_origins: tuple[str, ...] = ("*",)
+    airflow_port: int = 8080
+    airflow_db_url: str = field(default="postgresql://postgres@127.0.0.1:5432/pisa_airflow", repr=False)
 
     def source_url(self, source: str) -> str:
         """The libpq URL of one source database."""
@@ -158,4 +163,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_cache_seconds=number("PISA_API_CACHE_SECONDS", float),
         lagging_after_seconds=number("PISA_LAGGING_AFTER_SECONDS", float),
         cors_origins=tuple(o.strip() for o in raw["PISA_CORS_ORIGINS"].split(",") if o.strip()) or ("*",),
+        airflow_port=number("PISA_AIRFLOW_PORT", int),
+        airflow_db_url=raw["PISA_AIRFLOW_DB_URL"],
     )

@@ -1,38 +1,86 @@
 #!/usr/bin/env bash
-# `make run`: the whole product on this machine, from nothing to live, and stopped by Ctrl-C.
-# Today that is: the source databases (created if absent), the central schema, the simulator
-# writing into the sources (PISA_SIM_RATE rows/s; 0 runs none), the sync core following them and
-# the dashboard API under gunicorn on PISA_PORT.
+# `make run`: the whole product on this machine, from nothing to live, stopped by Ctrl-C.
+#   sources (created if absent) -> simulator (PISA_SIM_RATE rows/s; 0: none)
+#   Airflow (scheduler, DAG processor, triggerer, API server; 40 DAGs, unpaused) -> central DB
+#   dashboard API under gunicorn on PISA_PORT
+# PISA_RUN_SYNC=cli runs the sync core's own follower (`pisa sync`) instead of Airflow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PISA=.venv/bin/pisa
 [ -f .env ] && set -a && . ./.env && set +a
+export PATH="$PWD/.venv/bin:$PATH"          # airflow starts its parts by calling `airflow`
 
-$PISA sources init                  # keeps sources that already exist
+$PISA sources init                          # keeps sources that already exist
 $PISA central init
+
+sync_mode="${PISA_RUN_SYNC:-airflow}"
+if [ "$sync_mode" = airflow ]; then
+    eval "$(.venv/bin/python -m pisa.airflow_env)"
+    status=0; .venv/bin/python -m pisa.airflow_env --prepare || status=$?
+    if [ "$status" = 3 ]; then
+        echo "Raising PostgreSQL's max_connections to 300 for twenty sources under Airflow (restarts PostgreSQL)"
+        .venv/bin/python -m pisa.airflow_env --raise-max-connections
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
+        until pg_isready -h 127.0.0.1 -p 5432 -q; do sleep 0.5; done
+    elif [ "$status" != 0 ]; then
+        exit "$status"
+    fi
+    mkdir -p "$AIRFLOW_HOME"
+    echo "Migrating Airflow's metadata database..."
+    airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/migrate.log"; exit 1; }
+fi
 
 pids=()
 stop() {
     trap - INT TERM EXIT
-    echo "Stopping: ${#pids[@]} process(es)"
-    kill -TERM "${pids[@]}" 2>/dev/null || true
+    echo "Stopping: ${#pids[@]} process group(s)"
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 30); do           # up to 15 s to finish their batches and hand leases back
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.5
+    done
+    # Airflow's scheduler waits for running tasks: whatever is left is stopped hard. A killed
+    # stream task's sessions close, and the server frees its lease at once.
+    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
+    echo "Stopped."
 }
 trap stop INT TERM EXIT
+start() {   # each part in its own process group, so stopping it stops its children too
+    setsid "$@" &
+    pids+=($!)
+}
 
 if [ "${PISA_SIM_RATE:-20}" != "0" ]; then
-    $PISA simulate &
-    pids+=($!)
+    start $PISA simulate
 else
     echo "PISA_SIM_RATE=0: no simulator started"
 fi
-$PISA sync &
-pids+=($!)
-.venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()" &
-pids+=($!)
+if [ "$sync_mode" = airflow ]; then
+    logs="$AIRFLOW_HOME/logs"; mkdir -p "$logs"
+    start airflow scheduler     >"$logs/scheduler.out" 2>&1
+    start airflow dag-processor >"$logs/dag-processor.out" 2>&1
+    start airflow triggerer     >"$logs/triggerer.out" 2>&1
+    start airflow api-server --port "$AIRFLOW__API__PORT" >"$logs/api-server.out" 2>&1
+else
+    start $PISA sync
+fi
+start .venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()"
+
 port="${PISA_PORT:-8000}"
-echo "Running: simulator, sync and the API (Ctrl-C stops them all)."
-echo "  API:     http://127.0.0.1:$port/submissions  (also /sot /tmins /escs /eeb)"
-echo "  Summary: http://127.0.0.1:$port/api/v1/summary   Sources: http://127.0.0.1:$port/api/v1/sources"
-echo "  OpenAPI: http://127.0.0.1:$port/api/v1/openapi.json   Health: http://127.0.0.1:$port/healthz"
-wait "${pids[@]}"
+echo "Running (Ctrl-C stops everything):"
+echo "  Dashboard API: http://127.0.0.1:$port/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
+echo "  Sources:       http://127.0.0.1:$port/api/v1/sources   OpenAPI: http://127.0.0.1:$port/api/v1/openapi.json"
+if [ "$sync_mode" = airflow ]; then
+    echo "  Airflow UI:    http://127.0.0.1:$AIRFLOW__API__PORT  (logs: $AIRFLOW_HOME/logs)"
+    for _ in $(seq 1 60); do
+        [ -s "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" ] && break
+        sleep 1
+    done
+    echo "  Airflow login: $(cat "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo 'see the api-server log')"
+fi
+status=0; wait -n "${pids[@]}" || status=$?
+echo "A part of the product exited (status $status); stopping the rest. Logs: ${AIRFLOW_HOME:-.}/logs"
+exit "$status"

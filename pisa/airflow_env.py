@@ -1,0 +1,84 @@
+"""Airflow's environment for `make run`, derived from our settings: `eval "$(python -m pisa.airflow_env)"`.
+
+`--prepare` creates Airflow's metadata database and exits 3 when PostgreSQL's max_connections is
+too low for the whole product; `--raise-max-connections` raises it (a restart applies it).
+
+One place turns PISA_* settings into AIRFLOW__* configuration and AIRFLOW_CONN_* connections, so
+the DAGs and the rest of the product always point at the same databases.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from psycopg2 import sql
+
+from pisa import db
+from pisa.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """AIRFLOW__* settings and AIRFLOW_CONN_* connections for this deployment."""
+    port = settings.airflow_port
+    env = {
+        "AIRFLOW_HOME": str(ROOT / ".airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # Two runs of each source overlap at every handover: two executor slots per DAG, and room.
+        "AIRFLOW__CORE__PARALLELISM": str(max(48, 3 * len(settings.sources))),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(settings.airflow_db_url),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW_CONN_PISA_CENTRAL": settings.central_url,
+    }
+    for source in settings.sources:
+        env[f"AIRFLOW_CONN_PISA_SRC_{source}"] = settings.source_url(source)
+    return env
+
+
+def sqlalchemy_url(libpq_url: str) -> str:
+    """The same database as a SQLAlchemy URL with the psycopg2 driver."""
+    scheme, _, rest = libpq_url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgresql", "postgres") else libpq_url
+
+
+NEEDED_CONNECTIONS = 300   # 20 sources x 2 overlapping runs x 2 sessions, reconcile, simulator, API, Airflow
+
+
+def max_connections(url: str) -> int:
+    """The server's max_connections."""
+    with db.maintenance_connection(url) as conn, conn.cursor() as cur:
+        cur.execute(db.load_sql("admin/max_connections.sql"))
+        return int(cur.fetchone()[0])
+
+
+def main(argv: list[str]) -> int:
+    settings = load_settings()
+    if argv == ["--prepare"]:
+        created = db.create_database(settings.airflow_db_url)
+        print(f"Airflow metadata database {db.describe(settings.airflow_db_url)} "
+              f"{'created' if created else 'exists'}", file=sys.stderr)
+        if max_connections(settings.central_url) < NEEDED_CONNECTIONS:
+            print(f"max_connections is below {NEEDED_CONNECTIONS}", file=sys.stderr)
+            return 3
+        return 0
+    if argv == ["--raise-max-connections"]:
+        with db.maintenance_connection(settings.central_url) as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL(db.load_sql("admin/raise_max_connections.sql")).format(
+                value=sql.Literal(NEEDED_CONNECTIONS)))
+        return 0
+    for name, value in airflow_environment(settings).items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
