@@ -33,22 +33,23 @@ fi
 pids=()
 stop() {
     trap - INT TERM EXIT
-    echo "Stopping: ${#pids[@]} process group(s)"
-    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    echo "Stopping: ${#pids[@]} parts"
+    # Each part is a session of its own (setsid); Airflow's task processes live in it too.
+    for pid in "${pids[@]}"; do pkill -TERM -s "$pid" 2>/dev/null || true; done
     for _ in $(seq 1 30); do           # up to 15 s to finish their batches and hand leases back
         alive=0
-        for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+        for pid in "${pids[@]}"; do pgrep -s "$pid" >/dev/null && alive=1; done
         [ "$alive" = 0 ] && break
         sleep 0.5
     done
     # Airflow's scheduler waits for running tasks: whatever is left is stopped hard. A killed
     # stream task's sessions close, and the server frees its lease at once.
-    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do pkill -KILL -s "$pid" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
     echo "Stopped."
 }
 trap stop INT TERM EXIT
-start() {   # each part in its own process group, so stopping it stops its children too
+start() {   # each part in a session of its own, so stopping it stops all its children too
     setsid "$@" &
     pids+=($!)
 }
