@@ -1,0 +1,176 @@
+"""Freshness of the running product under Airflow: source commit -> visible in the API.
+
+    .venv/bin/python bench/freshness.py [--rates 50,500] [--seconds 180]
+
+Starts the product (`scripts/run.sh`, Airflow included) with the simulator off, unless the API
+already answers on PISA_PORT (then nothing else may be writing into the sources). A writer
+commits marked rows into random sources at a steady rate, one transaction each, for --seconds
+(3 minutes: six handovers of every source's DAG runs). Meanwhile the API's summary, what the
+chart page polls, is read every 50 ms; a source's row count growing by k shows its next k
+marked rows. Per row: the time from its commit to the first summary that shows it. Prints p50,
+p95, p99 and max, and the rows never seen within 15 s after the writer stops.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import deque
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import machine_line  # noqa: E402
+from pisa import db  # noqa: E402
+from pisa.config import load_settings  # noqa: E402
+
+OBSERVE_EVERY_S = 0.05
+SETTLE_S = 15
+
+
+def summary(base: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/v1/summary", timeout=5) as response:
+        return json.load(response)
+
+
+def api_rows(base: str) -> dict[str, int]:
+    return {s["source"]: s["rows"] for s in summary(base)["sources"]}
+
+
+def start_product(settings) -> subprocess.Popen | None:
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        summary(base)
+        print("  the API answers already: measuring the running product (nothing else may write)")
+        return None
+    except OSError:
+        pass
+    print("  starting the product (scripts/run.sh, simulator off)...", flush=True)
+    log = open(ROOT / ".airflow-bench-run.log", "w")
+    product = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PISA_SIM_RATE": "0"},
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            state = summary(base)
+            if state["sources_live"] == state["sources_total"]:
+                return product
+        except OSError:
+            pass
+        time.sleep(1)
+    stop_product(product)
+    raise RuntimeError("the product did not come up with every source live within 5 minutes")
+
+
+def stop_product(product: subprocess.Popen | None) -> None:
+    if product is not None:
+        os.killpg(product.pid, signal.SIGINT)
+        product.wait(timeout=60)
+
+
+def wait_until_still(base: str, quiet_s: float = 10, limit_s: float = 180) -> None:
+    """Wait until no source's row count has moved for `quiet_s` (start-up catch-up and the first
+    reconcile runs are over), so every later change is the benchmark's own."""
+    last, since, deadline = api_rows(base), time.monotonic(), time.monotonic() + limit_s
+    while time.monotonic() - since < quiet_s:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the sources never held still: is a simulator still writing?")
+        time.sleep(0.5)
+        rows = api_rows(base)
+        if rows != last:
+            last, since = rows, time.monotonic()
+
+
+def measure(settings, rate: float, seconds: float) -> dict:
+    base = f"http://127.0.0.1:{settings.port}"
+    rng = random.Random()          # fresh ids each run: earlier runs' rows are still there
+    conns = {s: db.connect(settings.source_url(s), application_name="pisa-bench-freshness", autocommit=True,
+                           options="-c synchronous_commit=off") for s in settings.sources}
+    committed = {s: deque() for s in settings.sources}
+    lock = threading.Lock()
+    wait_until_still(base)
+    baseline = api_rows(base)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def write() -> None:
+        used: set[int] = set()
+        started = time.monotonic()
+        for i in range(total):
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
+            source = rng.choice(settings.sources)
+            row_id = -rng.randint(1, 2**31 - 1)     # negative ids: never the simulator's
+            while row_id in used:
+                row_id = -rng.randint(1, 2**31 - 1)
+            used.add(row_id)
+            with conns[source].cursor() as cur:
+                cur.execute(db.load_sql("bench/insert_marked_row.sql"), (row_id, source))
+            with lock:
+                committed[source].append(time.time())
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    shown = dict.fromkeys(settings.sources, 0)
+    settle_until = None
+    while True:
+        rows = api_rows(base)
+        now = time.time()
+        with lock:
+            for source in settings.sources:
+                visible = rows.get(source, 0) - baseline.get(source, 0)
+                while shown[source] < min(visible, len(committed[source])):
+                    latencies.append(now - committed[source][shown[source]])
+                    shown[source] += 1
+            pending = sum(len(committed[s]) - shown[s] for s in settings.sources)
+        if done.is_set():
+            settle_until = settle_until or time.monotonic() + SETTLE_S
+            if pending == 0 or time.monotonic() > settle_until:
+                break
+        time.sleep(OBSERVE_EVERY_S)
+    writer.join()
+    for conn in conns.values():
+        conn.close()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"rate": rate, "rows": total, "seen": len(latencies), "lost": total - len(latencies),
+            "p50": statistics.median(latencies) * 1000, "p95": pick(0.95), "p99": pick(0.99),
+            "max": latencies[-1] * 1000}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="50,500", help="rows per second, comma-separated (default 50,500)")
+    parser.add_argument("--seconds", type=float, default=180, help="writing time per rate (default 180)")
+    args = parser.parse_args()
+    settings = load_settings()
+    print(machine_line("Freshness benchmark"))
+    product = start_product(settings)
+    try:
+        results = []
+        for rate in (float(r) for r in args.rates.split(",")):
+            print(f"  writing {rate:g} rows/s for {args.seconds:g} s...", flush=True)
+            results.append(measure(settings, rate, args.seconds))
+    finally:
+        stop_product(product)
+    print()
+    print(f"{'rows/s':>7} {'rows':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'never seen':>11}")
+    for r in results:
+        print(f"{r['rate']:>7g} {r['rows']:>7} {r['p50']:>6.0f}ms {r['p95']:>6.0f}ms {r['p99']:>6.0f}ms "
+              f"{r['max']:>6.0f}ms {r['lost']:>11}")
+    print("(source commit -> first /api/v1/summary showing the row, read every 50 ms; targets p99 <= 1 s, max <= 2 s, none lost)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

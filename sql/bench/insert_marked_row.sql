@@ -1,0 +1,2 @@
+-- A valid row the freshness benchmark times from its commit to its first appearance in the API.
+INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) VALUES (%s, %s, '0.5', '1500', '0.1', '3')
