@@ -8,6 +8,7 @@ the DAGs and the rest of the product always point at the same databases.
 """
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -76,7 +77,8 @@ def main(argv: list[str]) -> int:
                 value=sql.Literal(NEEDED_CONNECTIONS)))
         return 0
     for name, value in airflow_environment(settings).items():
-        print(f"export {name}={shlex.quote(value)}")
+        if name not in os.environ:      # an explicit setting wins (docker-compose sets the API host)
+            print(f"export {name}={shlex.quote(value)}")
     return 0
 
 
