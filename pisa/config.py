@@ -59,6 +59,8 @@ SETTINGS = (
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
     Setting("PISA_AIRFLOW_PORT", "8080", "Port of the Airflow UI and API server under `make run`."),
+    Setting("PISA_RUN_SYNC", "airflow",
+            "What syncs the sources under `make run`: airflow, or cli for the sync core's own follower."),
     Setting("PISA_AIRFLOW_DB_URL", "postgresql://postgres@127.0.0.1:5432/pisa_airflow",
             "libpq URL of Airflow's own metadata database under `make run`."),
     Setting("PISA_CORS_ORIGINS", "*",
