@@ -17,4 +17,5 @@ timeout = 30
 graceful_timeout = 10
 accesslog = os.environ.get("PISA_ACCESS_LOG")   # unset: no access log (1,000 pollers = 5,000 lines/s)
 errorlog = "-"
+control_socket_disable = True   # one per user by default: two stacks (or the benchmark) would clash
 loglevel = "info"

@@ -25,7 +25,11 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     """AIRFLOW__* settings and AIRFLOW_CONN_* connections for this deployment."""
     port = settings.airflow_port
     env = {
-        "AIRFLOW_HOME": str(ROOT / ".airflow"),
+        # Per metadata database and port: two differently configured stacks never share a home
+        # or a log-server port (8793/8794 for the default 8080).
+        "AIRFLOW_HOME": str(ROOT / ".airflow" / db.database_name(settings.airflow_db_url)),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 713),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 714),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

@@ -54,7 +54,7 @@ SETTINGS = (
             "Password set on the API role by `pisa central init` (empty: none, for trust auth)."),
     Setting("PISA_API_DATABASE_URL", "",
             "libpq URL the API reads the central DB with (empty: PISA_CENTRAL_URL as PISA_API_ROLE)."),
-    Setting("PISA_API_CACHE_SECONDS", "0.2",
+    Setting("PISA_API_CACHE_SECONDS", "0.1",
             "How long one API process reuses a read of the central summaries (0: read every request)."),
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
@@ -85,7 +85,7 @@ class Settings:
     api_role: str
     api_password: str = field(repr=False)
     api_database_url: str = field(default="", repr=False)
-    api_cache_seconds: float = 0.2
+    api_cache_seconds: float = 0.1
     lagging_after_seconds: float = 5.0
     cors_origins: tuple[str, ...] = ("*",)
     airflow_port: int = 8080

@@ -101,7 +101,8 @@ def test_no_two_runners_ever_hold_one_source(make_env):
         while not stop.is_set():
             with central.cursor() as cur:
                 cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                            "AND objid = hashtext('BRA')::oid")
+                            "AND objid = hashtext('BRA')::oid AND database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())")
                 holders_seen.append(cur.fetchone()[0])
             time.sleep(0.005)
     watcher, _ = run_in_thread(watch)

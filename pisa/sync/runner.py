@@ -78,28 +78,37 @@ class SourceRunner:
 
     # -- connections and lease ---------------------------------------------------------------
     def try_acquire(self) -> bool:
-        """Take the source's lease, then connect to the source; False when another runner holds it."""
+        """Connect, then take the source's lease; False when another runner holds it."""
         return self._acquire(lambda central: central.try_acquire_lease())
 
     def wait_acquire(self, timeout_s: float) -> bool:
-        """Queue behind the lease's holder for at most `timeout_s`, then connect to the source."""
+        """Connect, then queue behind the lease's holder for at most `timeout_s`."""
         return self._acquire(lambda central: central.wait_for_lease(timeout_s))
 
     def _acquire(self, take_lease) -> bool:
+        # Both connections first: a successor handed the lease polls at once, with no connect
+        # in the handover gap. (Errors are recorded only by the lease holder: see record_error.)
         if self.central is None:
             self.central = CentralSession(self.settings.central_url, self.source, self.application_name,
                                           lease_timeout_s=self.settings.lease_timeout_seconds)
-        if not take_lease(self.central):
-            return False
         if self.source_conn is None:
             self.source_conn = db.connect_source(self.settings.source_url(self.source), application_name=self.application_name)
-        return True
+        return take_lease(self.central)
 
     def record_error(self, message: str) -> None:
-        """Record a failure in sync_state, only as the lease holder (a bystander's view of a
-        source, say an unreachable network path, must not mark the holder's sync as failed)."""
-        if self.central is not None and self.central.holds_lease:
+        """Record a failure in sync_state, only while holding the lease: a bystander's view of a
+        source (say an unreachable network path) must not mark a working holder's sync as failed,
+        but when no one holds the lease, the failure is the source's state."""
+        if self.central is None or self.central.conn.closed:
+            return
+        try:
+            borrowed = not self.central.holds_lease and self.central.try_acquire_lease()
+        except Exception:  # the central DB itself may be what failed
+            return
+        if self.central.holds_lease:
             self.central.record_error(message)
+            if borrowed:
+                self.central.release_lease()
 
     def close(self) -> None:
         """Close both connections; the lease goes with the central one."""
