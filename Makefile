@@ -25,6 +25,7 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/freshness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

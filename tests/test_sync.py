@@ -247,6 +247,8 @@ def test_expensive_polls_are_spaced_out_to_stay_in_the_cpu_budget(env, caplog):
     cheap = SourceRunner(settings, "ALB")
     cheap.adapt_interval(0.002)
     assert cheap.poll_interval == 0.25
+    cheap.adapt_interval(0.5)             # one poll starved of CPU does not space the polls out
+    assert cheap.poll_interval == 0.25
     costly = SourceRunner(settings, "ARG")
     for _ in range(30):
         costly.adapt_interval(0.2)

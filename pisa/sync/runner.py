@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 LEASE_RETRY_S = 1.0
 MAX_BACKOFF_S = 30.0
-COST_SMOOTHING = 0.3          # weight of the newest poll in the moving average of poll cost
+COST_WINDOW = 20              # a poll's cost is the cheapest of the last this many polls
 INTERVAL_LOG_CHANGE = 0.25    # log the poll interval again when it moves by more than this share
 ANALYZE_AFTER_GROWTH = 0.2    # refresh planner statistics when a poll grows a source by this share
 ANALYZE_MIN_ROWS = 5000
@@ -73,7 +74,8 @@ class SourceRunner:
         self.central: CentralSession | None = None
         self.source_conn = None
         self.poll_interval = settings.poll_interval
-        self._cost_s: float | None = None
+        self._recent_durations: deque[float] = deque(maxlen=COST_WINDOW)
+        self._cost_s = 0.0
         self._logged_interval = settings.poll_interval
 
     # -- connections and lease ---------------------------------------------------------------
@@ -195,9 +197,13 @@ class SourceRunner:
 
     # -- follow mode ---------------------------------------------------------------------------
     def adapt_interval(self, duration_s: float) -> None:
-        """Space polls out so that all sources' polls together stay under the duty budget."""
-        self._cost_s = duration_s if self._cost_s is None else (
-            COST_SMOOTHING * duration_s + (1 - COST_SMOOTHING) * self._cost_s)
+        """Space polls out so that all sources' polls together stay under the duty budget.
+
+        The cost is the cheapest recent poll: a busy batch or a moment without CPU makes single
+        polls slow, but only a larger table makes every poll slow.
+        """
+        self._recent_durations.append(duration_s)
+        self._cost_s = min(self._recent_durations)
         budget_interval = self._cost_s * len(self.settings.sources) / self.settings.max_poll_duty
         # Capped well below the lease timeout: an idle holder's session must never expire.
         self.poll_interval = min(max(self.settings.poll_interval, budget_interval),
