@@ -104,17 +104,15 @@ def measure(settings, rate: float, seconds: float) -> dict:
     done = threading.Event()
 
     def write() -> None:
-        used: set[int] = set()
         started = time.monotonic()
         for i in range(total):
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
             source = rng.choice(settings.sources)
-            row_id = -rng.randint(1, 2**31 - 1)     # negative ids: never the simulator's
-            while row_id in used:
-                row_id = -rng.randint(1, 2**31 - 1)
-            used.add(row_id)
             with conns[source].cursor() as cur:
-                cur.execute(db.load_sql("bench/insert_marked_row.sql"), (row_id, source))
+                inserted = None
+                while inserted is None:             # negative ids: never the simulator's
+                    cur.execute(db.load_sql("bench/insert_marked_row.sql"), (-rng.randint(1, 2**31 - 1), source))
+                    inserted = cur.fetchone()
             with lock:
                 committed[source].append(time.time())
         done.set()

@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from pisa import db
 from pisa.config import Settings
 from pisa.errors import LeaseHeld
 from pisa.sync.runner import PollResult, SourceRunner
@@ -84,6 +85,9 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             time.sleep(max(0.0, sync.poll_interval - result.duration_s))
         summary.held_s = time.monotonic() - held_from
         return summary
+    except Exception as exc:    # shown per source in the API; the task fails and Airflow retries
+        sync.record_error(db.first_line(exc))
+        raise
     finally:
         sync.close()            # releases the lease: the queued successor takes it at once
         if summary.ended_because:
@@ -107,5 +111,8 @@ def reconcile_slot(settings: Settings, source: str) -> PollResult:
         result = sync.poll(reconcile_after=True)
         log.info("%s", result.describe())
         return result
+    except Exception as exc:
+        sync.record_error(db.first_line(exc))
+        raise
     finally:
         sync.close()
