@@ -89,7 +89,7 @@ class SourceRunner:
 
     def _acquire(self, take_lease) -> bool:
         # Both connections first: a successor handed the lease polls at once, with no connect
-        # in the handover gap. (Errors are recorded only by the lease holder: see record_error.)
+        # in the handover gap. (Who may record a failure: see record_error.)
         if self.central is None:
             self.central = CentralSession(self.settings.central_url, self.source, self.application_name,
                                           lease_timeout_s=self.settings.lease_timeout_seconds)
