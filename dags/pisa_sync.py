@@ -60,7 +60,7 @@ def task_settings(source: str) -> Settings:
 
 def build_sync_dag(source: str, offset: timedelta):
     @dag(dag_id=f"pisa_sync_{source.lower()}", schedule=SYNC_SCHEDULE,
-         start_date=FIRST_START + offset,      # staggered; Airflow 3.3 still ticks them in step (README)
+         start_date=FIRST_START + offset,      # spreading the runs needs pisa.airflow_stagger too (README)
          catchup=False, max_active_runs=2, tags=["pisa", "sync", source], default_args=DEFAULT_ARGS,
          doc_md=__doc__, params={"stream_seconds": Param(STREAM_LIMIT.total_seconds(), type="number")})
     def sync():

@@ -85,3 +85,13 @@ print("STATE", run.state)
     assert "STATE success" in output, output[-3000:]
     assert "ALB: took the sync lease" in output and "ended: reached its 2 s limit" in output
     assert_exact(env)              # the run alone brought every row, update and malformed value
+
+
+def test_runs_in_step_are_told_from_runs_spread_over_the_period():
+    from datetime import datetime, timedelta, timezone
+
+    from pisa.airflow_stagger import in_step
+    base = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
+    assert in_step([base + timedelta(milliseconds=15 * i) for i in range(20)])
+    assert not in_step([base + timedelta(seconds=1.5 * i) for i in range(20)])
+    assert not in_step([base + timedelta(seconds=1.5 * i + 30 * (i % 3)) for i in range(20)])   # whole periods apart
