@@ -1,4 +1,4 @@
-"""Spread the sync DAGs' runs 1.5 s apart over their 30 s period (`make run` starts this).
+"""Spread the DAGs' runs 1.5 s apart over the 30 s period (`make run` starts this).
 
 A 30 s timedelta schedule with catchup off counts from when the DAG processor first saw the DAGs,
 so DAGs parsed together tick in step (their staggered start dates, being in the past, do not
@@ -34,6 +34,8 @@ def next_runs(dag_ids: list[str]):
 
 
 def spread(dag_ids: list[str]) -> None:
+    """Next runs 1.5 s apart; each reconcile DAG (every 5 min, also parsed in step) half-way
+    between two sync DAGs, so its start-up never lands on theirs."""
     from airflow.models.dag import DagModel
     from airflow.utils import timezone
     from airflow.utils.session import create_session
@@ -42,10 +44,11 @@ def spread(dag_ids: list[str]) -> None:
     first = timezone.utcnow() + timedelta(seconds=5)
     with create_session() as session:
         for index, dag_id in enumerate(dag_ids):
-            when = first + timedelta(seconds=index * spacing)
-            model = session.get(DagModel, dag_id)
-            model.next_dagrun = model.next_dagrun_create_after = when
-            model.next_dagrun_data_interval_start = model.next_dagrun_data_interval_end = when
+            for name, offset in ((dag_id, 0.0), (dag_id.replace("pisa_sync_", "pisa_reconcile_"), spacing / 2)):
+                when = first + timedelta(seconds=index * spacing + offset)
+                model = session.get(DagModel, name)
+                model.next_dagrun = model.next_dagrun_create_after = when
+                model.next_dagrun_data_interval_start = model.next_dagrun_data_interval_end = when
 
 
 def in_step(runs) -> bool:
