@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from pisa.config import load_settings
 
@@ -37,11 +37,10 @@ def spread(dag_ids: list[str]) -> None:
     """Next runs 1.5 s apart; each reconcile DAG (every 5 min, also parsed in step) half-way
     between two sync DAGs, so its start-up never lands on theirs."""
     from airflow.models.dag import DagModel
-    from airflow.utils import timezone
     from airflow.utils.session import create_session
 
     spacing = PERIOD_S / len(dag_ids)
-    first = timezone.utcnow() + timedelta(seconds=5)
+    first = datetime.now(timezone.utc) + timedelta(seconds=5)
     with create_session() as session:
         for index, dag_id in enumerate(dag_ids):
             for name, offset in ((dag_id, 0.0), (dag_id.replace("pisa_sync_", "pisa_reconcile_"), spacing / 2)):
