@@ -76,13 +76,18 @@ class CentralSession:
     def _params(self, **extra) -> dict:
         return {"source": self.source, "namespace": LEASE_NAMESPACE, **extra}
 
+    def _run(self, name: str, **params) -> list[tuple]:
+        """Run `sql/<name>` for this source in a transaction of its own; its rows, if any."""
+        with self.conn.cursor() as cur:
+            cur.execute(db.load_sql(name), self._params(**params))
+            rows = cur.fetchall() if cur.description else []
+        self.conn.commit()
+        return rows
+
     def try_acquire_lease(self) -> bool:
         """Take this source's lease if no other runner holds it; True when held."""
         if not self.holds_lease:
-            with self.conn.cursor() as cur:
-                cur.execute(db.load_sql("central/try_lease.sql"), self._params())
-                self.holds_lease = cur.fetchone()[0]
-            self.conn.commit()
+            self.holds_lease = self._run("central/try_lease.sql")[0][0]
         return self.holds_lease
 
     def wait_for_lease(self, timeout_s: float) -> bool:
@@ -102,44 +107,27 @@ class CentralSession:
 
     def lease_waiters(self) -> list[str]:
         """Application names of the sessions queued for this source's lease."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/lease_waiters.sql"), self._params())
-            names = [name for (name,) in cur.fetchall()]
-        self.conn.commit()
-        return names
+        return [name for (name,) in self._run("central/lease_waiters.sql")]
 
     def release_lease(self) -> None:
         """Give the lease back (closing the session does too)."""
         if self.holds_lease:
-            with self.conn.cursor() as cur:
-                cur.execute(db.load_sql("central/release_lease.sql"), self._params())
-            self.conn.commit()
+            self._run("central/release_lease.sql")
             self.holds_lease = False
 
     def load_state(self) -> SyncState:
         """The committed watermark, synced-through time and row count of this source."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/load_sync_state.sql"), self._params())
-            state = SyncState(*cur.fetchone())
-        self.conn.commit()
-        return state
+        return SyncState(*self._run("central/load_sync_state.sql")[0])
 
     def bucket_checksums(self, buckets: int) -> dict[int, tuple[int, int]]:
         """Row count and checksum per id bucket of this source's facts."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/bucket_checksums.sql"), self._params(buckets=buckets))
-            result = {bucket: (rows, checksum) for bucket, rows, checksum in cur.fetchall()}
-        self.conn.commit()
-        return result
+        return {bucket: (rows, checksum)
+                for bucket, rows, checksum in self._run("central/bucket_checksums.sql", buckets=buckets)}
 
     def ids_in_buckets(self, buckets: int, bucket_list: list[int]) -> set[int]:
         """Ids of this source's facts that fall in the given buckets."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/ids_in_buckets.sql"),
-                        self._params(buckets=buckets, bucket_list=bucket_list))
-            result = {row_id for (row_id,) in cur.fetchall()}
-        self.conn.commit()
-        return result
+        return {row_id for (row_id,) in
+                self._run("central/ids_in_buckets.sql", buckets=buckets, bucket_list=bucket_list)}
 
     def apply_batch(self, facts: list[Fact], issues: list[Issue], *, seen_at: datetime,
                     state: StateUpdate, deleted_ids: list[int] = ()) -> BatchResult:
@@ -186,9 +174,7 @@ class CentralSession:
     def analyze_facts(self) -> None:
         """Refresh the planner's statistics of the fact table (after a bulk catch-up, the stale
         ones would make every later batch scan the whole source instead of using the key)."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/analyze_facts.sql"))
-        self.conn.commit()
+        self._run("central/analyze_facts.sql")
 
     def _commit(self) -> None:
         # A seam of its own: the crash-safety tests inject a failure right before the commit.
@@ -206,9 +192,7 @@ class CentralSession:
 
     def record_reconcile(self, note: str) -> None:
         """Record the outcome of a reconcile pass."""
-        with self.conn.cursor() as cur:
-            cur.execute(db.load_sql("central/record_reconcile.sql"), self._params(note=note))
-        self.conn.commit()
+        self._run("central/record_reconcile.sql", note=note)
 
     def close(self) -> None:
         """Give the lease back, then close the connection. The explicit unlock matters: a closed
