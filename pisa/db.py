@@ -98,13 +98,6 @@ def maintenance_connection(url: str) -> Iterator:
         conn.close()
 
 
-def database_exists(url: str) -> bool:
-    """True when the database `url` names exists on its server."""
-    with maintenance_connection(url) as conn, conn.cursor() as cur:
-        cur.execute(load_sql("admin/database_exists.sql"), (database_name(url),))
-        return cur.fetchone() is not None
-
-
 def create_database(url: str, *, reset: bool = False) -> bool:
     """Create the database `url` names; with reset, drop it first. True when it was created."""
     name = database_name(url)
