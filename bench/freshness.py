@@ -73,7 +73,8 @@ def start_product(settings) -> subprocess.Popen | None:
 
 def stop_product(product: subprocess.Popen | None) -> None:
     if product is not None:
-        os.killpg(product.pid, signal.SIGINT)
+        # TERM, not INT: a shell started from a background job ignores SIGINT and cannot trap it.
+        os.killpg(product.pid, signal.SIGTERM)
         product.wait(timeout=60)
 
 
@@ -101,6 +102,7 @@ def measure(settings, rate: float, seconds: float) -> dict:
     baseline = api_rows(base)
     total = int(rate * seconds)
     latencies: list[float] = []
+    worst: list[tuple[float, str, float]] = []      # (latency, source, commit time): where to look
     done = threading.Event()
 
     def write() -> None:
@@ -129,6 +131,7 @@ def measure(settings, rate: float, seconds: float) -> dict:
                 visible = rows.get(source, 0) - baseline.get(source, 0)
                 while shown[source] < min(visible, len(committed[source])):
                     latencies.append(now - committed[source][shown[source]])
+                    worst.append((latencies[-1], source, committed[source][shown[source]]))
                     shown[source] += 1
             pending = sum(len(committed[s]) - shown[s] for s in settings.sources)
         if done.is_set():
@@ -140,10 +143,20 @@ def measure(settings, rate: float, seconds: float) -> dict:
     for conn in conns.values():
         conn.close()
     latencies.sort()
+    worst = sorted(worst, reverse=True)[:5]
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return {"rate": rate, "rows": total, "seen": len(latencies), "lost": total - len(latencies),
             "p50": statistics.median(latencies) * 1000, "p95": pick(0.95), "p99": pick(0.99),
-            "max": latencies[-1] * 1000}
+            "max": latencies[-1] * 1000, "worst": worst}
+
+
+def report(r: dict) -> None:
+    """One rate's figures as soon as they are measured, with its slowest rows to look up in the task logs."""
+    print(f"    p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms, "
+          f"never seen {r['lost']}; slowest rows:", flush=True)
+    for latency, source, at in r["worst"]:
+        print(f"      {latency * 1000:6.0f} ms  {source}  committed {time.strftime('%H:%M:%S', time.gmtime(at))}"
+              f".{int(at % 1 * 1000):03d} UTC", flush=True)
 
 
 def main() -> int:
@@ -159,6 +172,7 @@ def main() -> int:
         for rate in (float(r) for r in args.rates.split(",")):
             print(f"  writing {rate:g} rows/s for {args.seconds:g} s...", flush=True)
             results.append(measure(settings, rate, args.seconds))
+            report(results[-1])
     finally:
         stop_product(product)
     print()
