@@ -245,8 +245,9 @@ def test_a_source_without_a_needed_column_is_a_schema_mismatch(env):
 def test_expensive_polls_are_spaced_out_to_stay_in_the_cpu_budget(env, caplog):
     settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)   # 3 sources
     cheap = SourceRunner(settings, "ALB")
-    cheap.adapt_interval(0.2)             # the first poll on new sessions (cold caches) does not count
-    assert cheap.poll_interval == 0.25
+    for _ in range(4):                    # a new runner's first polls (new sessions) do not judge
+        cheap.adapt_interval(0.2)
+        assert cheap.poll_interval == 0.25
     cheap.adapt_interval(0.002)
     assert cheap.poll_interval == 0.25
     cheap.adapt_interval(0.5)             # one poll starved of CPU does not space the polls out
