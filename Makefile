@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install browser run test bench clean
 
 install: $(STAMP)
 
@@ -18,7 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 run: install
 	scripts/run.sh
 
-test: install
+# Debian's Chromium for the browser tests (they skip, saying so, only if it cannot be installed).
+browser:
+	scripts/install_browser.sh
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

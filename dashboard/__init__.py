@@ -1,4 +1,4 @@
-"""The dashboard's Flask app: the Forage contract endpoints, the versioned API and (later) the page.
+"""The dashboard's Flask app: the Forage contract endpoints, the versioned API and the chart page.
 
 `create_app()` builds the app; nothing connects at import time.
 """
@@ -14,7 +14,7 @@ from pisa.config import load_settings
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` may carry SETTINGS (a pisa.config.Settings) and Flask options."""
-    from dashboard import api_v1, contract, db, errors
+    from dashboard import api_v1, contract, db, errors, page
 
     app = Flask(__name__)
     app.config.from_mapping(config or {})
@@ -32,5 +32,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(contract.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_v1.health_bp)
+    app.register_blueprint(page.bp)
     logging.getLogger(__name__).info("dashboard serving %d sources", len(settings.sources))
     return app

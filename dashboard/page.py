@@ -1,0 +1,22 @@
+"""The chart page: one static HTML page whose scripts poll /api/v1/summary (no build step, no CDN)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+bp = Blueprint("page", __name__)
+
+# Scripts and styles come from this origin only: the page needs nothing else.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                           "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "frame-ancestors 'none'")
+
+
+@bp.get("/")
+def index():
+    """The five charts, the freshness badge and the per-source health panel."""
+    settings = current_app.config["SETTINGS"]
+    response = current_app.make_response(render_template(
+        "index.html", sources=settings.sources, poll_ms=1000, stale_after_s=settings.lagging_after_seconds))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    return response

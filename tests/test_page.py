@@ -1,0 +1,243 @@
+"""The chart page in a real browser: Debian's Chromium driven by Playwright, against a live server
+over the real databases with a follower syncing, figures compared with the sources' ground truth.
+
+`make test` installs Chromium (scripts/install_browser.sh); these tests skip, saying why, only
+when it is not there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.ground_truth import expected_charts, expected_sot
+
+CHROMIUM = os.environ.get("PISA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOT = Path(__file__).resolve().parent.parent / ".artifacts" / "dashboard.png"   # README: docs/
+# ISO 3166-1 numeric codes, the world map's feature ids: written out here, not read from the page.
+NUMERIC = {"ALB": "008", "ARG": "032", "AUS": "036", "AUT": "040", "BEL": "056", "BGR": "100", "BIH": "070",
+           "BLR": "112", "BRA": "076", "BRN": "096", "CAN": "124", "CHE": "756", "CHL": "152", "COL": "170",
+           "CRI": "188", "CZE": "203", "DEU": "276", "DNK": "208", "DOM": "214", "ESP": "724"}
+SOURCES = tuple(NUMERIC)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: run `make install`")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}: `make test` installs Debian's chromium package "
+                    "with apt-get (scripts/install_browser.sh), and that failed on this machine; see its output")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_the_page_and_its_files_are_served_from_this_origin(env, api_client):
+    client = api_client(env)
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert 'data-sources="ALB,ARG,AUS"' in html and "http" not in html.split("<body")[1]   # no CDN
+    for path in ("/static/js/main.js", "/static/js/charts.js", "/static/css/dashboard.css", "/static/vendor/chart.js/chart.umd.min.js",
+                 "/static/vendor/chartjs-chart-geo/index.umd.min.js",
+                 "/static/vendor/world-atlas/countries-110m.json"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        response.close()
+
+
+class LiveProduct:
+    """Sources, a follower syncing them, and the dashboard served over HTTP on a free port."""
+
+    def __init__(self, env, **settings):
+        from dashboard import create_app
+        from pisa.sync.runner import follow_all
+
+        self.env = env
+        self.stop = threading.Event()
+        self.sync = threading.Thread(target=follow_all, args=(env.settings, self.stop), daemon=True)
+        self.sync.start()
+        app = create_app({"SETTINGS": env.settings.replace(**settings)})
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
+            return json.load(response)
+
+    def stop_sync(self) -> None:
+        self.stop.set()
+        self.sync.join(timeout=10)
+
+    def close(self) -> None:
+        self.stop_sync()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def product(make_env):
+    from pisa.sources.writer import Simulator
+    env = make_env(sources=SOURCES, rows=150, seed=5)
+    simulator = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.1, bad_share=0.1, seed=5)
+    simulator.write_rows(300)
+    simulator.close()
+    live = LiveProduct(env, lagging_after_seconds=3.0)
+    yield live
+    live.close()
+
+
+@pytest.fixture
+def page(browser, product):
+    """The dashboard open in a fresh browser page; console errors and failed requests collected."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    # Chromium reports a bodiless 304 (the poller's conditional requests) as an aborted load.
+    not_modified = set()
+    page.on("response", lambda r: r.status == 304 and not_modified.add(r.request))
+    page.on("requestfailed", lambda r: r in not_modified or page.problems.append(f"request failed: {r.url} {r.failure}"))
+    page.goto(product.url)
+    wait_until_synced(product)
+    yield page
+    context.close()
+
+
+def wait_until_synced(product, timeout_s: float = 20) -> None:
+    """Until the API shows every source live and the sources' ground-truth count."""
+    expected = expected_charts(product.env)["/submissions"]["count"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        summary = product.get("/api/v1/summary")
+        if summary["sources_live"] == len(SOURCES) and summary["submissions"]["count"] == expected:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the follower did not sync {expected} rows within {timeout_s} s")
+
+
+# Predicates are functions ("() => ..."): Playwright evaluates a bare expression with eval, which
+# the page's Content-Security-Policy forbids.
+def chart_data(page, canvas_id: str) -> dict:
+    """What Chart.js is drawing on a canvas now: labels and every dataset's label and data."""
+    return page.evaluate("""(id) => {
+        const chart = Chart.getChart(document.getElementById(id));
+        return { labels: chart.data.labels,
+                 datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data.map((p) =>
+                     (p && typeof p === 'object') ? { ...p, feature: p.feature ? p.feature.id : undefined } : p) })) };
+    }""", canvas_id)
+
+
+def shown_count(page) -> int:
+    return int(page.inner_text("#submissions-count").replace(",", ""))
+
+
+def wait_for_count(page, count: int, timeout_ms: float = 5000) -> None:
+    page.wait_for_function("(n) => document.getElementById('submissions-count').textContent.replace(/,/g, '') == n",
+                           arg=str(count), timeout=timeout_ms)
+
+
+def map_values(page) -> dict[str, float]:
+    """Numeric ISO id -> value of the coloured countries on the world map."""
+    return {p["feature"]: p["value"] for p in chart_data(page, "escs-chart")["datasets"][0]["data"]
+            if p["value"] is not None}
+
+
+
+def assert_charts_show(page, truth: dict, sot: dict) -> None:
+    assert shown_count(page) == truth["/submissions"]["count"]
+    bars = chart_data(page, "tmins-chart")
+    assert bars["labels"] == [d["country"] for d in truth["/tmins"]["datasets"]]
+    assert bars["datasets"][0]["data"] == [d["hours"] for d in truth["/tmins"]["datasets"]]
+    assert map_values(page) == {NUMERIC[d["id"]]: d["value"] for d in truth["/escs"]["datasets"]}
+    bubbles = chart_data(page, "eeb-chart")["datasets"]
+    assert [b["label"] for b in bubbles] == [d["id"] for d in truth["/eeb"]["datasets"]]
+    for bubble, expected in zip(bubbles, truth["/eeb"]["datasets"]):
+        point = expected["data"][0]
+        assert {k: bubble["data"][0][k] for k in ("x", "y", "submissions")} == point
+        assert bubble["data"][0]["r"] > 0
+    line = chart_data(page, "sot-chart")
+    assert line["labels"] == [p["x"] for p in sot["datasets"][0]["data"]]
+    assert line["datasets"][0]["data"] == [p["y"] for p in sot["datasets"][0]["data"]]
+
+
+def test_page_shows_the_current_figures_with_no_console_errors(page, product):
+    truth = expected_charts(product.env)
+    wait_for_count(page, truth["/submissions"]["count"])
+    assert shown_count(page) == product.get("/submissions")["count"]
+    assert_charts_show(page, truth, expected_sot(product.env))
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes('20 of 20 sources live')")
+    badge = page.inner_text("#freshness")
+    assert badge.startswith("Updated ") and " ago, 20 of 20 sources live" in badge
+    health = page.locator("#health-table tbody tr")
+    assert health.count() == len(SOURCES)
+    rows_in_alb = product.get("/api/v1/sources")["sources"][0]["rows"]
+    source, rows, _lag, state = health.nth(0).inner_text().split("\t")[:4]
+    assert (source, rows, state) == ("ALB", f"{rows_in_alb:,}", "live")
+    page.wait_for_timeout(600)            # the charts' 250 ms update animation is over
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert page.problems == []
+
+
+def test_choosing_two_countries_narrows_the_filtered_charts(page, product):
+    truth = expected_charts(product.env, countries=("ARG", "DEU"))
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    page.click("#country-selector summary")
+    page.click("[data-select=none]")
+    page.wait_for_selector(".card .empty-note:not([hidden])")
+    page.check("#country-options input[value=ARG]")
+    page.check("#country-options input[value=DEU]")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('tmins-chart')).data.labels.length == 2")
+    assert_charts_show(page, {**truth, "/submissions": expected_charts(product.env)["/submissions"]},
+                       expected_sot(product.env))
+    assert "countries=ARG%2CDEU" in page.url or "countries=ARG,DEU" in page.url
+    page.reload()                           # the selection survives a reload (it is in the address)
+    page.wait_for_function("() => Chart.getChart(document.getElementById('tmins-chart'))?.data.labels.length == 2")
+    assert chart_data(page, "tmins-chart")["labels"] == ["ARG", "DEU"]
+    assert page.problems == []
+
+
+def test_a_new_source_row_reaches_the_big_number_within_two_seconds(page, product):
+    before = expected_charts(product.env)["/submissions"]["count"]
+    wait_for_count(page, before)
+    with product.env.source_conn("ESP") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, durecec, belong) "
+                    "VALUES (%s, 'ESP', '0.5', '1500', '2', '0.1')", (-424242,))
+    committed = time.monotonic()
+    wait_for_count(page, before + 1, timeout_ms=2000)
+    print(f"source commit -> big number on the page: {time.monotonic() - committed:.2f} s")
+    assert page.problems == []
+
+
+def test_a_stalled_sync_is_said_on_the_page(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    product.stop_sync()
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes('sync is behind')",
+                           timeout=10_000)
+    page.wait_for_function("() => document.querySelectorAll('#health-table tr.state-lagging').length == 20",
+                           timeout=10_000)
+    assert page.locator("#freshness").get_attribute("class") == "badge badge-stale"
+    assert page.problems == []
+
+
+def test_a_phone_screen_gets_one_column_and_no_sideways_scrolling(browser, product):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(product.url)
+    page.wait_for_function("() => document.getElementById('submissions-count').textContent != '–'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    widths = page.evaluate("[...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().width)")
+    assert max(widths) <= 375 and min(widths) > 300
+    context.close()
