@@ -2,7 +2,7 @@
 # `make run`: the whole product on this machine, from nothing to live, stopped by Ctrl-C.
 #   sources (created if absent) -> simulator (PISA_SIM_RATE rows/s; 0: none)
 #   Airflow (scheduler, DAG processor, triggerer, API server; 40 DAGs, unpaused) -> central DB
-#   dashboard API under gunicorn on PISA_PORT
+#   dashboard (chart page and API) under gunicorn on PISA_PORT
 # PISA_RUN_SYNC=cli runs the sync core's own follower (`pisa sync`) instead of Airflow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,7 @@ start .venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()"
 
 port="${PISA_PORT:-8000}"
 echo "Running (Ctrl-C stops everything):"
+echo "  Chart page:    http://127.0.0.1:$port/"
 echo "  Dashboard API: http://127.0.0.1:$port/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
 echo "  Sources:       http://127.0.0.1:$port/api/v1/sources   OpenAPI: http://127.0.0.1:$port/api/v1/openapi.json"
 if [ "$sync_mode" = airflow ]; then
