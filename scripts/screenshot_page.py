@@ -27,7 +27,7 @@ def main() -> int:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
         page.wait_for_function("() => document.getElementById('freshness').textContent.startsWith('Updated')")
-        page.wait_for_timeout(1500)        # a second poll, and the update animation, are over
+        page.wait_for_timeout(1500)        # the map's atlas and a second poll have arrived
         page.screenshot(path=str(out), full_page=True)
         print(f"{url} -> {out}: {page.inner_text('#freshness')}")
         browser.close()

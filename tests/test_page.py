@@ -166,7 +166,10 @@ def assert_charts_show(page, truth: dict, sot: dict) -> None:
     for bubble, expected in zip(bubbles, truth["/eeb"]["datasets"]):
         point = expected["data"][0]
         assert {k: bubble["data"][0][k] for k in ("x", "y", "submissions")} == point
-        assert bubble["data"][0]["r"] > 0
+    by_size = sorted(bubbles, key=lambda b: b["data"][0]["r"])        # bubbles sized by submissions
+    assert [b["data"][0]["submissions"] for b in by_size] == sorted(b["data"][0]["submissions"] for b in bubbles)
+    if len(bubbles) > 1 and by_size[0]["data"][0]["submissions"] < by_size[-1]["data"][0]["submissions"]:
+        assert by_size[0]["data"][0]["r"] < by_size[-1]["data"][0]["r"]
     line = chart_data(page, "sot-chart")
     assert line["labels"] == [p["x"] for p in sot["datasets"][0]["data"]]
     assert line["datasets"][0]["data"] == [p["y"] for p in sot["datasets"][0]["data"]]
@@ -185,7 +188,6 @@ def test_page_shows_the_current_figures_with_no_console_errors(page, product):
     rows_in_alb = product.get("/api/v1/sources")["sources"][0]["rows"]
     source, rows, _lag, state = health.nth(0).inner_text().split("\t")[:4]
     assert (source, rows, state) == ("ALB", f"{rows_in_alb:,}", "live")
-    page.wait_for_timeout(600)            # the charts' 250 ms update animation is over
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert page.problems == []
@@ -196,7 +198,8 @@ def test_choosing_two_countries_narrows_the_filtered_charts(page, product):
     wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
     page.click("#country-selector summary")
     page.click("[data-select=none]")
-    page.wait_for_selector(".card .empty-note:not([hidden])")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('tmins-chart')).data.labels.length == 0")
+    assert page.locator(".card .empty-note:not([hidden])").count() == 3
     page.check("#country-options input[value=ARG]")
     page.check("#country-options input[value=DEU]")
     page.wait_for_function("() => Chart.getChart(document.getElementById('tmins-chart')).data.labels.length == 2")
@@ -232,12 +235,55 @@ def test_a_stalled_sync_is_said_on_the_page(page, product):
     assert page.problems == []
 
 
+def test_the_page_polls_once_a_second_with_its_etag(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    polls = []
+    page.on("request", lambda r: "/api/v1/summary" in r.url and polls.append(r.headers.get("if-none-match")))
+    page.on("response", lambda r: "/api/v1/summary" in r.url and polls.append(r.status))
+    page.wait_for_timeout(3500)
+    requests = [p for p in polls if not isinstance(p, int)]
+    assert 3 <= len(requests) <= 5                       # one a second: one request for all five charts
+    assert all(tag and tag.startswith('"') for tag in requests)
+    assert 304 in polls                                  # nothing moved: bodiless answers
+    assert page.problems == []
+
+
+def test_an_api_outage_is_said_and_the_page_recovers(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    page.route("**/api/v1/summary*", lambda route: route.abort())
+    page.wait_for_function("() => document.getElementById('freshness').className == 'badge badge-down'")
+    assert "cannot reach the API" in page.inner_text("#freshness")
+    assert page.inner_text("#submissions-count") != "–"          # the last figures stay
+    page.unroute("**/api/v1/summary*")
+    page.wait_for_function("() => document.getElementById('freshness').textContent.startsWith('Updated')")
+    # The outage itself shows as failed loads (the browser logs them); nothing else may.
+    assert [p for p in page.problems if "ERR_FAILED" not in p] == []
+
+
+def test_a_failing_source_is_shown_not_hidden(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    with product.env.source_conn("CHE") as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE responses RENAME TO responses_moved")     # the source breaks
+    page.wait_for_function("() => document.querySelector('#health-table tr.state-error') !== null", timeout=10_000)
+    row = page.locator("#health-table tr.state-error")
+    assert row.count() == 1 and row.inner_text().startswith("CHE")
+    assert "responses" in row.locator("td.error").inner_text()           # the error, in words
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes('19 of 20 sources live')")
+    assert page.locator("#freshness").get_attribute("class") == "badge badge-partial"
+    assert page.problems == []
+
+
 def test_a_phone_screen_gets_one_column_and_no_sideways_scrolling(browser, product):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.goto(product.url)
     page.wait_for_function("() => document.getElementById('submissions-count').textContent != '–'")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    widths = page.evaluate("[...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().width)")
-    assert max(widths) <= 375 and min(widths) > 300
+    lefts = page.evaluate("[...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect().left)")
+    assert len(set(lefts)) == 1                                      # one column
+    sizes = page.evaluate("[...document.querySelectorAll('canvas')].map((c) => [c.clientWidth, c.clientHeight])")
+    assert len(sizes) == 4 and all(w > 250 and h > 200 for w, h in sizes)
+    assert [e for e in errors if "304" not in e] == []
     context.close()

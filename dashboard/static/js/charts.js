@@ -10,7 +10,8 @@ const numberFormat = new Intl.NumberFormat("en-US");
 Chart.defaults.color = INK;
 Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 Chart.defaults.maintainAspectRatio = false;
-Chart.defaults.animation.duration = 250;
+// A figure that changes every second is redrawn at once: no animation to watch or to wait for.
+Chart.defaults.animation = false;
 
 function axis(title) {
   return { grid: { color: GRID }, title: { display: Boolean(title), text: title } };
@@ -18,6 +19,18 @@ function axis(title) {
 
 export function formatCount(count) {
   return numberFormat.format(count);
+}
+
+// A figure for a label or tooltip: a country whose rows all lack an index has null for it.
+const figure = (value) => (value === null || value === undefined ? "no data" : String(value));
+
+// The map's colours run from a light to a dark violet: its lowest country must not look like
+// the grey of a country without data.
+const MAP_LOW = [199, 195, 242];
+const MAP_HIGH = [59, 15, 112];
+function mapColour(t) {
+  const channel = (i) => Math.round(MAP_LOW[i] + (MAP_HIGH[i] - MAP_LOW[i]) * t);
+  return `rgb(${channel(0)}, ${channel(1)}, ${channel(2)})`;
 }
 
 // Submissions over time: a line over the last 24 hours.
@@ -48,8 +61,8 @@ export function updateSubmissionsOverTime(chart, sot) {
 export function createLearningHours(canvas) {
   return new Chart(canvas, {
     type: "bar",
-    data: { labels: [], datasets: [{ label: "Hours per week", data: [], backgroundColor: "#e8c1a0",
-      borderColor: "#c08552", borderWidth: 1 }] },
+    data: { labels: [], datasets: [{ label: "Hours per week", data: [], backgroundColor: "#c08552",
+      borderColor: "#8a5a33", borderWidth: 1 }] },
     options: {
       plugins: { legend: { display: false },
         tooltip: { callbacks: { title: (items) => countryName(items[0].label) } } },
@@ -63,7 +76,7 @@ export function updateLearningHours(chart, tmins) {
   chart.data.datasets[0].data = tmins.datasets.map((d) => d.hours);
   chart.update();
   chart.canvas.setAttribute("aria-label", "Learning hours per week: " +
-    (tmins.datasets.map((d) => `${countryName(d.country)} ${d.hours}`).join(", ") || "no data"));
+    (tmins.datasets.map((d) => `${countryName(d.country)} ${figure(d.hours)}`).join(", ") || "no data"));
 }
 
 // ESCS: a world choropleth; countries outside the selection (or with no data) stay grey.
@@ -83,10 +96,10 @@ export function createEscsMap(canvas, world) {
       showGraticule: false,
       plugins: { legend: { display: false },
         tooltip: { filter: (item) => item.raw.value !== null,
-          callbacks: { label: (item) => `${item.chart.data.labels[item.dataIndex]}: ESCS ${item.raw.value}` } } },
+          callbacks: { label: (item) => `${item.chart.data.labels[item.dataIndex]}: ESCS ${figure(item.raw.value)}` } } },
       scales: {
         projection: { axis: "x", projection: "equalEarth" },
-        color: { axis: "x", interpolate: "purples", missing: "#f3f4f6",
+        color: { axis: "x", interpolate: mapColour, missing: "#f3f4f6",
           legend: { position: "bottom-left", align: "right" } },
       },
     },
@@ -100,7 +113,7 @@ export function updateEscsMap(chart, escs) {
   }
   chart.update();
   chart.canvas.setAttribute("aria-label", "Mean ESCS by country: " +
-    (escs.datasets.map((d) => `${countryName(d.id)} ${d.value}`).join(", ") || "no data"));
+    (escs.datasets.map((d) => `${countryName(d.id)} ${figure(d.value)}`).join(", ") || "no data"));
 }
 
 // Early education (x) against sense of belonging (y), bubbles sized by submissions.
@@ -112,7 +125,7 @@ export function createEarlyEducationBelonging(canvas) {
       plugins: {
         legend: { position: "bottom", labels: { boxWidth: 12 } },
         tooltip: { callbacks: { label: (item) => `${countryName(item.dataset.label)}: ` +
-          `${item.raw.x} years early education, belonging ${item.raw.y}, ` +
+          `${figure(item.raw.x)} years early education, belonging ${figure(item.raw.y)}, ` +
           `${formatCount(item.raw.submissions)} submissions` } },
       },
       scales: { x: axis("Average years in early education"), y: axis("Standardised sense of belonging") },
@@ -132,6 +145,6 @@ export function updateEarlyEducationBelonging(chart, eeb, allCodes) {
   });
   chart.update();
   chart.canvas.setAttribute("aria-label", "Early education against sense of belonging: " +
-    (eeb.datasets.map((d) => `${countryName(d.id)} ${d.data[0]?.x} years, belonging ${d.data[0]?.y}`)
+    (eeb.datasets.map((d) => `${countryName(d.id)} ${figure(d.data[0]?.x)} years, belonging ${figure(d.data[0]?.y)}`)
       .join("; ") || "no data"));
 }

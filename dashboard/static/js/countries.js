@@ -27,11 +27,11 @@ export function countryName(code) {
 }
 
 // One colour per country, fixed, so a country keeps its colour when the selection changes.
-// Twenty distinct hues at readable lightness on white (after Tableau 20 / Kelly's colours).
+// Twenty distinct hues, each at least 3:1 against white (WCAG's contrast for graphics).
 const PALETTE = [
-  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-  "#9c755f", "#79706e", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-  "#17becf", "#bcbd22", "#6b6ecf", "#e7969c",
+  "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#c2185b", "#00796b", "#b35806",
+  "#5e35b1", "#00838f", "#6d4c41", "#ad1457", "#2e7d32", "#1565c0", "#e65100", "#7b1fa2",
+  "#558b2f", "#37474f", "#0277bd", "#827717",
 ];
 
 export function countryColour(code, allCodes) {

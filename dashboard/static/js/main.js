@@ -7,6 +7,8 @@ import { FreshnessBadge, renderHealth } from "./status.js";
 const config = document.body.dataset;
 const allCodes = config.sources.split(",");
 const byId = (id) => document.getElementById(id);
+const NO_COUNTRIES = { datasets: [] };
+const MAP_RETRY_MS = 5000;
 
 // "3,120 arrived in the hour from 21:00 UTC, across 20 countries"
 function arrivalsNote(body) {
@@ -16,42 +18,38 @@ function arrivalsNote(body) {
   return `${hour}across ${countries} ${countries === 1 ? "country" : "countries"}`;
 }
 
-async function start() {
-  const world = await (await fetch(config.worldUrl)).json();
+function start() {
   const view = {
     count: byId("submissions-count"),
     countNote: byId("submissions-note"),
     sot: charts.createSubmissionsOverTime(byId("sot-chart")),
     tmins: charts.createLearningHours(byId("tmins-chart")),
-    escs: charts.createEscsMap(byId("escs-chart"), world),
+    escs: null,                               // once the world atlas is loaded
     eeb: charts.createEarlyEducationBelonging(byId("eeb-chart")),
     health: document.querySelector("#health-table tbody"),
-    badge: new FreshnessBadge(byId("freshness"), Number(config.staleAfterS)),
+    badge: new FreshnessBadge(byId("freshness"), byId("freshness-announcer"), Number(config.staleAfterS)),
   };
-  let lastFigures = null;
+  let last = null;                            // { body, drawn, moved, at }: the last summary
   let noneSelected = false;
 
-  const filteredCharts = () => [view.tmins, view.escs, view.eeb];
-  const showEmptySelection = (empty) => {
-    for (const chart of filteredCharts()) {
-      chart.canvas.closest(".card").querySelector(".empty-note").hidden = !empty;
-    }
-  };
-  const noCountries = { datasets: [] };
+  const filtered = (body, part) => (noneSelected ? NO_COUNTRIES : body[part]);
+  const drawMap = (body) => view.escs && charts.updateEscsMap(view.escs, filtered(body, "escs"));
 
   const onSummary = (body) => {
-    const figures = JSON.stringify([body.submissions, body.sot, body.tmins, body.escs, body.eeb]);
-    const changed = figures !== lastFigures;
-    lastFigures = figures;
-    view.badge.summaryArrived(body, changed);
-    renderHealth(view.health, body.sources);
-    if (!changed) return;
-    view.count.textContent = charts.formatCount(body.submissions.count);
-    view.countNote.textContent = arrivalsNote(body);
-    charts.updateSubmissionsOverTime(view.sot, body.sot);
-    charts.updateLearningHours(view.tmins, noneSelected ? noCountries : body.tmins);
-    charts.updateEscsMap(view.escs, noneSelected ? noCountries : body.escs);
-    charts.updateEarlyEducationBelonging(view.eeb, noneSelected ? noCountries : body.eeb, allCodes);
+    // What moved: rows (in any source), or what is drawn (figures, or only the selection).
+    const moved = JSON.stringify(body.sources.map((s) => s.rows));
+    const drawn = JSON.stringify([body.submissions, body.sot, body.tmins, body.escs, body.eeb, noneSelected]);
+    if (!last || drawn !== last.drawn) {
+      view.count.textContent = charts.formatCount(body.submissions.count);
+      view.countNote.textContent = arrivalsNote(body);
+      charts.updateSubmissionsOverTime(view.sot, body.sot);
+      charts.updateLearningHours(view.tmins, filtered(body, "tmins"));
+      charts.updateEarlyEducationBelonging(view.eeb, filtered(body, "eeb"), allCodes);
+      drawMap(body);
+    }
+    view.badge.summaryArrived(body, last !== null && moved !== last.moved);
+    last = { body, drawn, moved, at: performance.now() };
+    renderHealth(view.health, body.sources, 0);
   };
 
   const poller = new SummaryPoller(config.summaryUrl, Number(config.pollMs), {
@@ -59,20 +57,34 @@ async function start() {
     onFreshness: (freshness) => view.badge.freshnessArrived(freshness),
     onError: (error) => view.badge.failed(error),
   });
-  const selector = new CountrySelector(byId("country-selector"), allCodes, (codes) => {
+  const showEmptySelection = () => {
+    for (const id of ["tmins-chart", "escs-chart", "eeb-chart"]) {
+      byId(id).closest(".card").querySelector(".empty-note").hidden = !noneSelected;
+    }
+  };
+  const follow = (codes) => {
     noneSelected = codes !== null && codes.length === 0;
-    showEmptySelection(noneSelected);
-    lastFigures = null;                       // redraw with the next answer, even if unchanged
-    poller.setCountries(noneSelected ? null : codes);
-  });
-  const initial = selector.selection();
-  noneSelected = initial !== null && initial.length === 0;
-  showEmptySelection(noneSelected);
-  poller.setCountries(noneSelected ? null : initial);     // starts polling
+    showEmptySelection();
+    poller.setCountries(noneSelected ? null : codes);     // polls at once, then every second
+  };
+  follow(new CountrySelector(byId("country-selector"), allCodes, follow).selection());
+
+  // The map alone waits for its atlas (and retries it); the other charts do not wait for it.
+  const loadMap = async () => {
+    try {
+      const response = await fetch(config.worldUrl);
+      if (!response.ok) throw new Error(`the world map answered ${response.status}`);
+      view.escs = charts.createEscsMap(byId("escs-chart"), await response.json());
+      if (last) drawMap(last.body);
+    } catch (error) {
+      byId("escs-chart").setAttribute("aria-label", `The world map could not be loaded (${error.message}); retrying`);
+      setTimeout(loadMap, MAP_RETRY_MS);
+    }
+  };
+  loadMap();
+
   setInterval(() => view.badge.render(), 200);
+  setInterval(() => last && renderHealth(view.health, last.body.sources, performance.now() - last.at), 1000);
 }
 
-start().catch((error) => {
-  byId("freshness").textContent = `The dashboard could not start: ${error.message}`;
-  byId("freshness").className = "badge badge-down";
-});
+start();

@@ -1,6 +1,10 @@
 // Polls the summary once per interval with If-None-Match: one request for all five charts, and a
 // bodiless 304 when nothing changed. The freshness headers come on 304s too.
 
+const REQUEST_TIMEOUT_MS = 5000;
+
+class ApiFailure extends Error {}
+
 export class SummaryPoller {
   constructor(url, intervalMs, { onSummary, onFreshness, onError }) {
     this.url = url;
@@ -35,25 +39,41 @@ export class SummaryPoller {
     const started = performance.now();
     try {
       // no-store: the browser's cache stays out of the way, so the 304 reaches us as a 304.
+      // A request that hangs must fail, or the chain of polls would stop with it.
       const headers = this.etag ? { "If-None-Match": this.etag } : {};
-      const response = await fetch(this.requestUrl(), { headers, cache: "no-store" });
-      if (generation !== this.generation) return;          // the selection changed meanwhile
+      const response = await reach(() => fetch(this.requestUrl(),
+        { headers, cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }));
       if (response.status === 200) {
-        const body = await response.json();
-        if (generation !== this.generation) return;
-        this.etag = response.headers.get("ETag");
+        const body = await reach(() => response.json());
+        if (generation !== this.generation) return;        // the selection changed meanwhile
         this.handlers.onSummary(body);
+        this.etag = response.headers.get("ETag");          // only once drawn: a failed draw is retried
       } else if (response.status !== 304) {
-        throw new Error(await describeFailure(response));
+        throw new ApiFailure(await describeFailure(response));
       }
-      this.handlers.onFreshness(freshnessFrom(response.headers));
+      if (generation === this.generation) this.handlers.onFreshness(freshnessFrom(response.headers));
     } catch (error) {
-      if (generation === this.generation) this.handlers.onError(error);
+      if (generation !== this.generation) return;
+      if (error instanceof ApiFailure) {
+        this.handlers.onError(error);
+      } else {
+        throw error;                                        // our own bug: the page's error handler shows it
+      }
     } finally {
       if (generation === this.generation) {
         this.schedule(Math.max(0, this.intervalMs - (performance.now() - started)));
       }
     }
+  }
+}
+
+// Network failures, time-outs and cut-off bodies are the API's failures; anything else is ours.
+async function reach(step) {
+  try {
+    return await step();
+  } catch (error) {
+    const reason = error.name === "TimeoutError" ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : error.message;
+    throw new ApiFailure(`cannot reach the API: ${reason}`);
   }
 }
 

@@ -23,6 +23,7 @@ export class CountrySelector {
     box.value = code;
     box.checked = true;
     box.addEventListener("change", () => this.changed());
+    box.setAttribute("aria-label", `${countryName(code)} (${code})`);
     label.append(box, ` ${code}`);
     label.title = countryName(code);
     this.options.append(label);

@@ -3,20 +3,25 @@
 import { countryName } from "./countries.js";
 
 const STATE_LABELS = { live: "live", lagging: "lagging", error: "error", pending: "waiting for first sync" };
+const QUIET_AFTER_S = 60;
 
 export class FreshnessBadge {
-  constructor(element, staleAfterS) {
+  // `element` shows the ticking text; `announcer` (a live region) only hears when the level changes.
+  constructor(element, announcer, staleAfterS) {
     this.element = element;
+    this.announcer = announcer;
     this.staleAfterMs = staleAfterS * 1000;
     this.freshness = null;        // from the last answer's headers
-    this.sources = null;          // { live, total }
+    this.sources = null;          // the last summary's per-source health
     this.failure = null;          // { error, since } while the API cannot be reached
-    this.lastChangeAt = null;     // when the figures last moved (performance.now())
+    this.lastMoveAt = null;       // when the data last moved (performance.now())
+    this.announced = null;
   }
 
-  summaryArrived(body, figuresChanged) {
-    this.sources = { live: body.sources_live, total: body.sources_total };
-    if (figuresChanged || this.lastChangeAt === null) this.lastChangeAt = performance.now();
+  // `dataMoved`: new rows arrived (the selection alone does not count).
+  summaryArrived(body, dataMoved) {
+    this.sources = body.sources;
+    if (dataMoved || this.lastMoveAt === null) this.lastMoveAt = performance.now();
   }
 
   freshnessArrived(freshness) {
@@ -25,33 +30,58 @@ export class FreshnessBadge {
   }
 
   failed(error) {
-    this.failure = this.failure ?? { error, since: new Date() };
+    this.failure = this.failure ?? { error, since: performance.now() };
     this.failure.error = error;
   }
 
   // Ages keep counting between polls, so a stalled pipeline shows up within the second.
   render() {
-    const { text, level } = this.describe();
+    const { text, level, announcement } = this.describe();
     if (this.element.textContent !== text) this.element.textContent = text;
     this.element.className = `badge badge-${level}`;
+    if (announcement !== this.announced) {
+      this.announcer.textContent = announcement;
+      this.announced = announcement;
+    }
   }
 
   describe() {
+    const pageError = this.element.ownerDocument.body.dataset.pageError;
+    if (pageError) {
+      return { level: "down", text: `The dashboard page failed: ${pageError}. Reload the page; if it persists, tell the data team.`,
+        announcement: "The dashboard page failed; reload it" };
+    }
+    if (!this.sources && !this.failure) {
+      return { level: "pending", text: "Connecting…", announcement: "Connecting to the dashboard" };
+    }
+    const count = (state) => (this.sources ?? []).filter((s) => s.state === state).length;
+    const total = this.sources?.length ?? 0;
+    const live = `${count("live")} of ${total} sources live`;
     if (this.failure) {
-      return { level: "down", text: `Cannot reach the API since ${this.failure.since.toLocaleTimeString()} ` +
-        `(${this.failure.error.message}); showing the last figures` };
+      const shown = this.freshness ? `; the figures shown are ${formatDuration(this.ageMs())} old` : "";
+      return { level: "down", text: `${this.failure.error.message} (for ${formatDuration(performance.now() - this.failure.since)})${shown}`,
+        announcement: "The dashboard API cannot be reached; showing the last figures" };
     }
-    if (!this.freshness || !this.sources) return { level: "pending", text: "Connecting…" };
-    const live = `${this.sources.live} of ${this.sources.total} sources live`;
-    if (this.freshness.ageMs === null) return { level: "down", text: `No source has synced yet; ${live}` };
-    const ageMs = this.freshness.ageMs + (performance.now() - this.freshness.receivedAt);
-    const quietS = (performance.now() - this.lastChangeAt) / 1000;
-    const quiet = quietS >= 60 ? `; no new data for ${formatDuration(quietS * 1000)}` : "";
+    if (this.freshness?.ageMs === null || this.freshness?.ageMs === undefined) {
+      const failing = count("error");
+      const text = failing ? `No source is syncing: ${failing} of ${total} failing (see Sources)`
+        : `No source has synced yet; ${live}`;
+      return { level: "down", text, announcement: text };
+    }
+    const ageMs = this.ageMs();
     if (ageMs > this.staleAfterMs) {
-      return { level: "stale", text: `Data is ${formatDuration(ageMs)} old: sync is behind; ${live}` };
+      return { level: "stale", text: `Data is ${formatDuration(ageMs)} old: sync is behind; ${live}`,
+        announcement: `Data is stale: sync is behind; ${live}` };
     }
-    const level = this.sources.live < this.sources.total ? "partial" : "live";
-    return { level, text: `Updated ${formatDuration(ageMs)} ago, ${live}${quiet}` };
+    const quietMs = performance.now() - this.lastMoveAt;
+    const quiet = quietMs >= QUIET_AFTER_S * 1000 ? `; no new rows for ${formatDuration(quietMs)}` : "";
+    const level = count("live") < total ? "partial" : "live";
+    return { level, text: `Updated ${formatDuration(ageMs)} ago, ${live}${quiet}`,
+      announcement: `Data is up to date; ${live}${quiet ? "; no new rows for a minute or more" : ""}` };
+  }
+
+  ageMs() {
+    return this.freshness.ageMs + (performance.now() - this.freshness.receivedAt);
   }
 }
 
@@ -63,15 +93,17 @@ export function formatDuration(ms) {
   return `${Math.round(s / 3600)} h`;
 }
 
-export function renderHealth(tbody, sources) {
+// `sinceMs`: how long ago the health was read. A source that is not live keeps falling behind
+// while its state (and so the summary's ETag) stays the same: its lag keeps counting here.
+export function renderHealth(tbody, sources, sinceMs) {
   const rows = sources.map((source) => {
     const tr = document.createElement("tr");
     tr.className = `state-${source.state}`;
-    const lag = source.lag_ms === null ? "–" : formatDuration(source.lag_ms);
+    const lagMs = source.lag_ms === null ? null : source.lag_ms + (source.state === "live" ? 0 : sinceMs);
     const cells = [
-      [`${source.source}`, countryName(source.source)],
+      [source.source, `${countryName(source.source)} (${source.source})`],
       [source.rows.toLocaleString("en-US"), null, "num"],
-      [lag, null, "num"],
+      [lagMs === null ? "–" : formatDuration(lagMs), null, "num"],
       [STATE_LABELS[source.state] ?? source.state, null, "state"],
       [source.last_error ?? "", source.last_error_at ? `at ${source.last_error_at}` : null, "error"],
     ];
