@@ -38,7 +38,7 @@ export function createSubmissionsOverTime(canvas) {
   return new Chart(canvas, {
     type: "line",
     data: { labels: [], datasets: [{ label: "Submissions", data: [], borderColor: ACCENT,
-      backgroundColor: "rgba(79, 70, 229, 0.12)", fill: true, tension: 0.25, pointRadius: 2 }] },
+      backgroundColor: "rgba(79, 70, 229, 0.12)", fill: true, tension: 0, pointRadius: 2 }] },
     options: {
       plugins: { legend: { display: false } },
       scales: { x: axis("Hour (UTC)"), y: { ...axis("Submissions"), beginAtZero: true } },
