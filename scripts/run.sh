@@ -50,7 +50,10 @@ stop() {
     wait "${pids[@]}" 2>/dev/null || true
     echo "Stopped."
 }
-trap stop INT TERM EXIT
+# Ctrl-C or a TERM stops everything and ends here (not as if a part had failed).
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
 start() {   # each part in a session of its own, so stopping it stops all its children too
     setsid "$@" &
     pids+=($!)
