@@ -5,6 +5,8 @@ from flask import Blueprint, current_app, render_template
 
 bp = Blueprint("page", __name__)
 
+QUIET_AFTER_S = 60      # the badge says "no new rows for ..." after this long without any
+
 # Scripts and styles come from this origin only: the page needs nothing else.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
                            "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -16,7 +18,8 @@ def index():
     """The five charts, the freshness badge and the per-source health panel."""
     settings = current_app.config["SETTINGS"]
     response = current_app.make_response(render_template(
-        "index.html", sources=settings.sources, poll_ms=1000, stale_after_s=settings.lagging_after_seconds))
+        "index.html", sources=settings.sources, poll_ms=1000, stale_after_s=settings.lagging_after_seconds,
+        quiet_after_s=current_app.config.get("PAGE_QUIET_AFTER_S", QUIET_AFTER_S)))
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -59,7 +59,7 @@ def test_the_page_and_its_files_are_served_from_this_origin(env, api_client):
 class LiveProduct:
     """Sources, a follower syncing them, and the dashboard served over HTTP on a free port."""
 
-    def __init__(self, env, **settings):
+    def __init__(self, env, quiet_after_s=60, **settings):
         from dashboard import create_app
         from pisa.sync.runner import follow_all
 
@@ -67,7 +67,7 @@ class LiveProduct:
         self.stop = threading.Event()
         self.sync = threading.Thread(target=follow_all, args=(env.settings, self.stop), daemon=True)
         self.sync.start()
-        app = create_app({"SETTINGS": env.settings.replace(**settings)})
+        app = create_app({"SETTINGS": env.settings.replace(**settings), "PAGE_QUIET_AFTER_S": quiet_after_s})
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -92,7 +92,7 @@ def product(make_env):
     simulator = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.1, bad_share=0.1, seed=5)
     simulator.write_rows(300)
     simulator.close()
-    live = LiveProduct(env, lagging_after_seconds=3.0)
+    live = LiveProduct(env, quiet_after_s=4, lagging_after_seconds=3.0)
     yield live
     live.close()
 
@@ -221,6 +221,19 @@ def test_a_new_source_row_reaches_the_big_number_within_two_seconds(page, produc
     committed = time.monotonic()
     wait_for_count(page, before + 1, timeout_ms=2000)
     print(f"source commit -> big number on the page: {time.monotonic() - committed:.2f} s")
+    assert page.problems == []
+
+
+def test_data_that_stops_moving_is_said_on_the_page(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    # The sync goes on (the badge stays green), but no row arrives for the page's 4 s.
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes('no new rows for')",
+                           timeout=10_000)
+    assert page.inner_text("#freshness").startswith("Updated ")
+    with product.env.source_conn("DEU") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, durecec, belong) "
+                    "VALUES (%s, 'DEU', '0.5', '1500', '2', '0.1')", (-434343,))
+    page.wait_for_function("() => !document.getElementById('freshness').textContent.includes('no new rows')")
     assert page.problems == []
 
 

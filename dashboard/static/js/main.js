@@ -27,7 +27,8 @@ function start() {
     escs: null,                               // once the world atlas is loaded
     eeb: charts.createEarlyEducationBelonging(byId("eeb-chart")),
     health: document.querySelector("#health-table tbody"),
-    badge: new FreshnessBadge(byId("freshness"), byId("freshness-announcer"), Number(config.staleAfterS)),
+    badge: new FreshnessBadge(byId("freshness"), byId("freshness-announcer"),
+      { staleAfterS: Number(config.staleAfterS), quietAfterS: Number(config.quietAfterS) }),
   };
   let last = null;                            // { body, drawn, moved, at }: the last summary
   let noneSelected = false;

@@ -3,14 +3,15 @@
 import { countryName } from "./countries.js";
 
 const STATE_LABELS = { live: "live", lagging: "lagging", error: "error", pending: "waiting for first sync" };
-const QUIET_AFTER_S = 60;
 
 export class FreshnessBadge {
   // `element` shows the ticking text; `announcer` (a live region) only hears when the level changes.
-  constructor(element, announcer, staleAfterS) {
+  // Data older than `staleAfterS` is stale; no new rows for `quietAfterS` is said too.
+  constructor(element, announcer, { staleAfterS, quietAfterS }) {
     this.element = element;
     this.announcer = announcer;
     this.staleAfterMs = staleAfterS * 1000;
+    this.quietAfterMs = quietAfterS * 1000;
     this.freshness = null;        // from the last answer's headers
     this.sources = null;          // the last summary's per-source health
     this.failure = null;          // { error, since } while the API cannot be reached
@@ -74,7 +75,7 @@ export class FreshnessBadge {
         announcement: `Data is stale: sync is behind; ${live}` };
     }
     const quietMs = performance.now() - this.lastMoveAt;
-    const quiet = quietMs >= QUIET_AFTER_S * 1000 ? `; no new rows for ${formatDuration(quietMs)}` : "";
+    const quiet = quietMs >= this.quietAfterMs ? `; no new rows for ${formatDuration(quietMs)}` : "";
     const level = count("live") < total ? "partial" : "live";
     return { level, text: `Updated ${formatDuration(ageMs)} ago, ${live}${quiet}`,
       announcement: `Data is up to date; ${live}${quiet ? "; no new rows for a minute or more" : ""}` };
