@@ -212,6 +212,35 @@ def test_choosing_two_countries_narrows_the_filtered_charts(page, product):
     assert page.problems == []
 
 
+def test_an_answer_for_an_earlier_selection_is_not_drawn(page, product):
+    wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    held = []              # one all-countries answer, held back until the selection has changed
+
+    def hold_one(route):
+        if "countries=" not in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+    page.route("**/api/v1/summary*", hold_one)
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the page did not poll within 5 s"
+    page.click("#country-selector summary")
+    page.click("[data-select=none]")
+    page.check("#country-options input[value=ARG]")
+    page.check("#country-options input[value=DEU]")
+    page.wait_for_function("() => Chart.getChart(document.getElementById('tmins-chart')).data.labels.length == 2")
+    late = held[0]
+    unconditional = {k: v for k, v in late.request.headers.items() if k.lower() != "if-none-match"}
+    with page.expect_response(lambda r: r.request == late.request):
+        late.continue_(headers=unconditional)   # the earlier selection's answer (a body) arrives late
+    page.wait_for_timeout(150)            # it has been handled (the next poll is ~1 s away)
+    assert chart_data(page, "tmins-chart")["labels"] == ["ARG", "DEU"]
+    assert [b["label"] for b in chart_data(page, "eeb-chart")["datasets"]] == ["ARG", "DEU"]
+    assert page.problems == []
+
+
 def test_a_new_source_row_reaches_the_big_number_within_two_seconds(page, product):
     before = expected_charts(product.env)["/submissions"]["count"]
     wait_for_count(page, before)
