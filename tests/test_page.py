@@ -315,6 +315,17 @@ def test_a_failing_source_is_shown_not_hidden(page, product):
     assert page.problems == []
 
 
+def test_a_library_that_does_not_load_is_said_on_the_page(browser, product):
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/vendor/chart.js/*", lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(product.url)
+    page.wait_for_function("() => document.getElementById('freshness').className == 'badge badge-down'")
+    assert page.inner_text("#freshness").startswith("The dashboard page failed: ")
+    assert "Chart is not defined" in page.inner_text("#freshness")
+    context.close()
+
+
 def test_a_phone_screen_gets_one_column_and_no_sideways_scrolling(browser, product):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()

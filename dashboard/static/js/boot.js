@@ -2,9 +2,10 @@
 // a bug) is said on the badge, which keeps saying it (status.js reads data-page-error).
 (function () {
   function showBroken(message) {
-    document.body.dataset.pageError = message;
+    const text = "The dashboard page failed: " + message + ". Reload the page; if it persists, tell the data team.";
+    document.body.dataset.pageError = text;
     const badge = document.getElementById("freshness");
-    badge.textContent = "The dashboard page failed: " + message + ". Reload the page; if it persists, tell the data team.";
+    badge.textContent = text;
     badge.className = "badge badge-down";
   }
   window.addEventListener("error", function (event) { showBroken(event.message); });

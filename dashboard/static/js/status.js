@@ -49,8 +49,7 @@ export class FreshnessBadge {
   describe() {
     const pageError = this.element.ownerDocument.body.dataset.pageError;
     if (pageError) {
-      return { level: "down", text: `The dashboard page failed: ${pageError}. Reload the page; if it persists, tell the data team.`,
-        announcement: "The dashboard page failed; reload it" };
+      return { level: "down", text: pageError, announcement: "The dashboard page failed; reload it" };
     }
     if (!this.sources && !this.failure) {
       return { level: "pending", text: "Connecting…", announcement: "Connecting to the dashboard" };
