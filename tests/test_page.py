@@ -17,6 +17,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.ground_truth import expected_charts, expected_sot
+from tests.rows import insert_row
 
 CHROMIUM = os.environ.get("PISA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -244,9 +245,8 @@ def test_an_answer_for_an_earlier_selection_is_not_drawn(page, product):
 def test_a_new_source_row_reaches_the_big_number_within_two_seconds(page, product):
     before = expected_charts(product.env)["/submissions"]["count"]
     wait_for_count(page, before)
-    with product.env.source_conn("ESP") as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, durecec, belong) "
-                    "VALUES (%s, 'ESP', '0.5', '1500', '2', '0.1')", (-424242,))
+    with product.env.source_conn("ESP") as conn:
+        insert_row(conn, -424242, cnt="ESP", durecec="2")
     committed = time.monotonic()
     wait_for_count(page, before + 1, timeout_ms=2000)
     print(f"source commit -> big number on the page: {time.monotonic() - committed:.2f} s")
@@ -259,9 +259,8 @@ def test_data_that_stops_moving_is_said_on_the_page(page, product):
     page.wait_for_function("() => document.getElementById('freshness').textContent.includes('no new rows for')",
                            timeout=10_000)
     assert page.inner_text("#freshness").startswith("Updated ")
-    with product.env.source_conn("DEU") as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, durecec, belong) "
-                    "VALUES (%s, 'DEU', '0.5', '1500', '2', '0.1')", (-434343,))
+    with product.env.source_conn("DEU") as conn:
+        insert_row(conn, -434343, cnt="DEU", durecec="2")
     page.wait_for_function("() => !document.getElementById('freshness').textContent.includes('no new rows')")
     assert page.problems == []
 

@@ -11,12 +11,7 @@ from pisa.sync import runner
 from pisa.sync.apply import CentralSession
 from pisa.sync.runner import SourceRunner, poll_source_once
 from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
-
-
-def insert_row(conn, row_id, cnt="ALB", escs="0.5", tmins="1500", belong="0.1", durecec="3"):
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (row_id, cnt, escs, tmins, belong, durecec))
+from tests.rows import insert_row
 
 
 def test_first_sync_copies_every_row_exactly(env):
