@@ -19,3 +19,7 @@ class CentralUnavailable(PisaError):
 
 class LeaseHeld(PisaError):
     """Another runner holds the sync lease of this source."""
+
+
+class LeaseLost(PisaError):
+    """A runner tried to write a source without holding its sync lease."""

@@ -6,10 +6,13 @@ import time
 
 import pytest
 
+from pisa.errors import SchemaMismatch
 from pisa.sources.writer import Simulator
 from pisa.sync import runner
-from pisa.sync.apply import CentralSession
+from pisa.sync.pacing import PollPacer
 from pisa.sync.runner import SourceRunner, poll_source_once
+from pisa.sync.session import SyncSession
+from pisa.sync.slots import stream_slot
 from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
 from tests.rows import insert_row
 
@@ -98,7 +101,7 @@ def watermark(env, source: str) -> int:
 def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_env, monkeypatch, fail_on_commit):
     env = make_env(rows=230, batch_rows=50)       # 5 batches: a failure can land mid-poll
     commits = {"n": 0}
-    real_commit = CentralSession._commit
+    real_commit = SyncSession.commit
 
     def failing_commit(self):
         commits["n"] += 1
@@ -106,7 +109,7 @@ def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_
             raise RuntimeError("injected crash between upsert and commit")
         real_commit(self)
 
-    monkeypatch.setattr(CentralSession, "_commit", failing_commit)
+    monkeypatch.setattr(SyncSession, "commit", failing_commit)
     with pytest.raises(RuntimeError, match="injected crash"):
         sync_runner = SourceRunner(env.settings, "ALB")
         assert sync_runner.try_acquire()
@@ -114,7 +117,7 @@ def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_
             sync_runner.poll()
         finally:
             sync_runner.close()
-    monkeypatch.setattr(CentralSession, "_commit", real_commit)
+    monkeypatch.setattr(SyncSession, "commit", real_commit)
     sync_and_reconcile(env)
     assert_exact(env)
 
@@ -222,36 +225,56 @@ def test_an_unreachable_source_fails_alone_with_a_clear_error(env):
     central.close()
 
 
-def test_a_source_without_a_needed_column_is_a_schema_mismatch(env):
+MISSING_BELONG = 'source table responses lacks a needed column: column "belong" does not exist'
+
+
+def test_a_source_without_a_needed_column_is_a_schema_mismatch_for_every_runner(env):
     conn = env.source_conn("ARG")
     with conn.cursor() as cur:
         cur.execute("ALTER TABLE responses DROP COLUMN belong")
     conn.commit()
     conn.close()
-    result = poll_source_once(env.settings, "ARG")
-    assert result.status == "failed" and "lacks a needed column" in result.error
+    result = poll_source_once(env.settings, "ARG")              # the CLI: a failed result
+    assert (result.status, result.error) == ("failed", MISSING_BELONG)
+    assert last_errors(env) == {"ARG": MISSING_BELONG}         # the other sources never ran
+    with pytest.raises(SchemaMismatch) as raised:               # an Airflow run: raises, to be retried
+        stream_slot(env.settings, "ARG", max_seconds=1)
+    assert str(raised.value) == MISSING_BELONG
+    assert last_errors(env)["ARG"] == MISSING_BELONG
+
+
+def last_errors(env) -> dict:
     central = env.central_conn()
     with central.cursor() as cur:
-        cur.execute("SELECT last_error FROM sync_state WHERE source = 'ARG'")
-        assert "lacks a needed column" in cur.fetchone()[0]
+        cur.execute("SELECT source, last_error FROM sync_state")
+        errors = dict(cur.fetchall())
     central.close()
+    return errors
 
 
 def test_expensive_polls_are_spaced_out_to_stay_in_the_cpu_budget(env, caplog):
     settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)   # 3 sources
-    cheap = SourceRunner(settings, "ALB")
+    cheap = PollPacer(settings, "ALB")
     for _ in range(4):                    # a new runner's first polls (new sessions) do not judge
-        cheap.adapt_interval(0.2)
-        assert cheap.poll_interval == 0.25
-    cheap.adapt_interval(0.002)
-    assert cheap.poll_interval == 0.25
-    cheap.adapt_interval(0.5)             # one poll starved of CPU does not space the polls out
-    assert cheap.poll_interval == 0.25
-    costly = SourceRunner(settings, "ARG")
+        assert cheap.record(0.2) == 0.25
+    assert cheap.record(0.002) == 0.25
+    assert cheap.record(0.5) == 0.25      # one poll starved of CPU does not space the polls out
+    costly = PollPacer(settings, "ARG")
     for _ in range(30):
-        costly.adapt_interval(0.2)
-    assert costly.poll_interval == pytest.approx(0.2 * 3 / 0.5, rel=0.01)
-    assert "polling every" in caplog.text and "ARG" in caplog.text
+        costly.record(0.2)
+    assert costly.interval_s == pytest.approx(0.2 * 3 / 0.5, rel=0.01)
+    assert costly.pause_after(0.2) == pytest.approx(1.0, rel=0.01)
+    assert [r.getMessage() for r in caplog.records if r.name == "pisa.sync.pacing"] == [
+        "ARG: a poll costs 200 ms; polling every 1.20 s to keep the polls of 3 sources under 50% of a core "
+        "(data is then at most about 1.4 s old)"]
+
+
+def test_the_pace_never_lets_an_idle_holder_lose_its_lease(env):
+    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.01, lease_timeout_seconds=6)
+    pacer = PollPacer(settings, "ALB")
+    for _ in range(10):
+        pacer.record(0.5)                 # the budget alone would poll every 150 s
+    assert pacer.interval_s == 2.0        # a third of the lease timeout
 
 
 def test_random_ids_are_not_increasing(env):

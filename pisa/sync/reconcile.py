@@ -1,14 +1,81 @@
-"""Reconcile: find deleted or drifted rows by bucketed checksums of (id, version).
+"""Reconcile: find deleted or drifted rows by bucketed checksums of (id, version), and repair them.
 
 xmin cannot see deletes. Both sides hash each row's id and version and sum the hashes per id
-bucket; equal buckets cost one aggregate scan and nothing more, and only rows of buckets that
-differ are read again and repaired. The runner does this in the same source snapshot as a normal
-poll, right after applying it, so a differing bucket means real drift, not ordinary lag.
+bucket; equal buckets cost one aggregate scan on each side and nothing more, and only the rows
+of differing buckets are read again and applied (rows the source no longer has are deleted).
+It runs in the source snapshot of the poll it follows, right after that poll's batches were
+applied, so a differing bucket means real drift, not ordinary lag.
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from pisa.sync.apply import BatchResult, apply_batch
+from pisa.sync.capture import ChangeBatch
+from pisa.sync.lease import Lease
+from pisa.sync.source_reads import fetch_all, stream_rows
+from pisa.sync.state import record_reconcile
+
+log = logging.getLogger(__name__)
+
 ROWS_PER_BUCKET = 128     # a differing bucket costs reading about this many rows again
 MAX_BUCKETS = 1 << 16
+
+
+@dataclass
+class ReconcileResult:
+    """What one reconcile pass found and repaired."""
+
+    buckets: int
+    differing: int = 0
+    read: int = 0          # the repair's batches, counted as a poll counts its own
+    changed: int = 0
+    inserted: int = 0
+    deleted: int = 0
+
+    def add(self, batch: BatchResult) -> None:
+        """Count one applied repair batch."""
+        self.read += batch.read
+        self.changed += batch.changed
+        self.inserted += batch.inserted
+        self.deleted += batch.deleted
+
+    def describe(self) -> str:
+        """One line a person can act on."""
+        if not self.differing:
+            return f"all {self.buckets} buckets equal"
+        return (f"{self.differing} of {self.buckets} buckets differed and were repaired: "
+                f"{self.changed} rows rewritten, {self.deleted} deleted")
+
+
+def reconcile_source(lease: Lease, source_conn, *, approx_rows: int, batch_rows: int,
+                     seen_at: datetime) -> ReconcileResult:
+    """Compare the source (in the snapshot open on `source_conn`) with the central copy bucket
+    by bucket, repair the buckets that differ, record the outcome; returns what it repaired."""
+    session = lease.session
+    result = ReconcileResult(bucket_count(approx_rows))
+    params = {"buckets": result.buckets, "source": session.source}
+    source_side = _checksums(fetch_all(source_conn, "source/bucket_checksums.sql", params))
+    central_side = _checksums(session.run("central/bucket_checksums.sql", **params))
+    differing = differing_buckets(source_side, central_side)
+    result.differing = len(differing)
+    if differing:
+        params["bucket_list"] = differing
+        central_ids = {row_id for (row_id,) in session.run("central/ids_in_buckets.sql", **params)}
+        for rows in stream_rows(source_conn, "source/rows_in_buckets.sql", params, batch_rows):
+            central_ids.difference_update(row[0] for row in rows)
+            result.add(apply_batch(lease, ChangeBatch(rows), seen_at=seen_at))
+        if central_ids:                     # what is left is gone from the source
+            result.add(apply_batch(lease, ChangeBatch([], sorted(central_ids)), seen_at=seen_at))
+        log.info("%s: reconcile: %s", session.source, result.describe())
+    record_reconcile(session, result.describe())
+    return result
+
+
+def _checksums(rows: list[tuple]) -> dict[int, tuple[int, int]]:
+    return {bucket: (count, checksum) for bucket, count, checksum in rows}
 
 
 def bucket_count(rows: int) -> int:

@@ -4,7 +4,7 @@ A 30 s schedule alone only gives Level 2. So each run streams: it queues for the
 (the previous run hands it over), then polls in sub-second steps. When the next run queues behind
 it, it finishes its batch and lets go, so consecutive runs overlap by the successor's start-up
 and hand over without a gap. A reconcile run queues the same way: the streaming run lends it the
-lease for its one pass and queues straight back behind it.
+lease for its one pass and queues straight back behind it (`lease.py`).
 """
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pisa import db
 from pisa.config import Settings
 from pisa.errors import LeaseHeld
-from pisa.sync.runner import PollResult, SourceRunner
+from pisa.sync.lease import RECONCILE_APP, STREAM_APP, is_successor
+from pisa.sync.poll import PollResult
+from pisa.sync.runner import SourceRunner, log_poll
 
 log = logging.getLogger(__name__)
 
-STREAM_APP = "pisa-stream"
-RECONCILE_APP = "pisa-reconcile"
+__all__ = ["STREAM_APP", "RECONCILE_APP", "SlotSummary", "stream_slot", "reconcile_slot"]
 
 
 @dataclass
@@ -38,12 +39,14 @@ class SlotSummary:
     held_s: float = 0.0
 
     def record(self, result: PollResult) -> None:
+        """Count one poll."""
         self.polls += 1
         self.rows_applied += result.changed
         self.rows_deleted += result.deleted
         self.max_lag_ms = max(self.max_lag_ms, (result.lag_s or 0) * 1000)
 
     def describe(self) -> str:
+        """The run's summary line."""
         return (f"{self.source}: held the lease {self.held_s:.1f} s (waited {self.waited_for_lease_s:.2f} s for it), "
                 f"{self.polls} polls, {self.rows_applied} rows applied, {self.rows_deleted} deleted, max lag "
                 f"{self.max_lag_ms:.0f} ms, lent to reconcile {self.lent_to_reconcile}x; ended: {self.ended_because}")
@@ -69,20 +72,21 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         while True:
             result = sync.poll()
             summary.record(result)
-            if result.changed or result.deleted:
-                log.info("%s", result.describe())
-            sync.adapt_interval(result.duration_s)
-            waiters = sync.central.lease_waiters()
-            if any(not name.startswith(RECONCILE_APP) for name in waiters):
+            log_poll(result)
+            sync.pacer.record(result.duration_s)
+            waiters = sync.lease.waiters()
+            if any(is_successor(name) for name in waiters):
                 summary.ended_because = "the next run queued for the lease; handed over"
                 break
             if waiters:
-                lend_to_reconcile(sync, source, summary)
+                if not sync.lease.lend(lease_wait_s(settings)):
+                    raise LeaseHeld(f"{source}: the lease lent to reconcile did not come back")
+                summary.lent_to_reconcile += 1
                 continue
             if time.monotonic() - held_from >= max_seconds:
                 summary.ended_because = f"reached its {max_seconds:.0f} s limit with no successor queued"
                 break
-            time.sleep(max(0.0, sync.poll_interval - result.duration_s))
+            time.sleep(sync.pacer.pause_after(result.duration_s))
         summary.held_s = time.monotonic() - held_from
         return summary
     except Exception as exc:    # shown per source in the API; the task fails and Airflow retries
@@ -92,14 +96,6 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         sync.close()            # releases the lease: the queued successor takes it at once
         if summary.ended_because:
             log.info("%s", summary.describe())
-
-
-def lend_to_reconcile(sync: SourceRunner, source: str, summary: SlotSummary) -> None:
-    """Let a queued reconcile pass run, and queue straight back behind it."""
-    sync.central.release_lease()
-    if not sync.wait_acquire(lease_wait_s(sync.settings)):
-        raise LeaseHeld(f"{source}: the lease lent to reconcile did not come back")
-    summary.lent_to_reconcile += 1
 
 
 def reconcile_slot(settings: Settings, source: str) -> PollResult:

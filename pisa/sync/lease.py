@@ -1,0 +1,73 @@
+"""The sync lease: at most one runner writes a source, and runs hand it over without a gap.
+
+The lease is a session advisory lock on the central database, held by the same `SyncSession`
+that writes the source's batches. Guards live on the server (set by `db.connect_central` from
+`PISA_LEASE_TIMEOUT_SECONDS`), because a client stuck inside a libpq call cannot free anything:
+an idle session is closed after the timeout (a stopped runner), a statement is cancelled after
+twice it (a stuck one), a lock wait after once it, and `client_connection_check_interval` ends
+the backend of a client that died mid-query. Closing the session frees the lease too.
+
+Hand-over: a successor queues on the lock (`wait`); the holder sees it in `pg_locks`
+(`successor_queued`) after a poll and lets go. A reconcile run queues the same way; the holder
+`lend`s it the lease for one pass and queues straight back behind it.
+"""
+from __future__ import annotations
+
+import psycopg2.errors
+
+from pisa.sync.session import SyncSession
+
+LEASE_NAMESPACE = 0x50495341  # 'PISA': first key of the two-key advisory locks of sync leases
+STREAM_APP = "pisa-stream"        # application names: who is queued tells why
+RECONCILE_APP = "pisa-reconcile"
+
+
+class Lease:
+    """One source's lease, taken and released over its runner's central session."""
+
+    def __init__(self, session: SyncSession):
+        self.session = session
+        self.held = False
+
+    def _run(self, name: str, **params) -> list[tuple]:
+        return self.session.run(name, namespace=LEASE_NAMESPACE, **params)
+
+    def try_take(self) -> bool:
+        """Take the lease if no other runner holds it; True when held."""
+        if not self.held:
+            self.held = self._run("central/try_lease.sql")[0][0]
+        return self.held
+
+    def wait(self, timeout_s: float) -> bool:
+        """Queue behind the holder for at most `timeout_s` (bounded on the server by
+        lock_timeout, so a client stuck here cannot wait forever). True when held."""
+        if not self.held:
+            wait_ms = max(1, int(timeout_s * 1000))
+            try:
+                self._run("central/wait_for_lease.sql", timeout=f"{wait_ms}ms",
+                          statement_timeout=f"{wait_ms + 1000}ms")
+                self.held = True
+            except psycopg2.errors.LockNotAvailable:
+                pass
+        return self.held
+
+    def waiters(self) -> list[str]:
+        """Application names of the sessions queued for this lease."""
+        return [name for (name,) in self._run("central/lease_waiters.sql")]
+
+    def release(self) -> None:
+        """Give the lease back. Explicitly, before closing: a closed session's locks are freed
+        by the server a moment later, and a successor starting right then would find it held."""
+        if self.held:
+            self._run("central/release_lease.sql")
+            self.held = False
+
+    def lend(self, timeout_s: float) -> bool:
+        """Let a queued reconcile pass take the lease, and queue straight back behind it."""
+        self.release()
+        return self.wait(timeout_s)
+
+
+def is_successor(application_name: str) -> bool:
+    """A queued session that takes over for good (a next run), not one that borrows (reconcile)."""
+    return not application_name.startswith(RECONCILE_APP)

@@ -1,0 +1,97 @@
+"""One poll of one source, as a plain loop: read the state, capture the changes batch by batch,
+apply each batch, optionally reconcile in the same source snapshot, then move the position.
+
+Used by every runner (the CLI's follower and `--once`, the Airflow slots, the tests): the only
+place a batch travels from a source to a central commit.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pisa.sync.apply import BatchResult, apply_batch
+from pisa.sync.capture import Capture
+from pisa.sync.lease import Lease
+from pisa.sync.reconcile import ReconcileResult, reconcile_source
+from pisa.sync.state import load_state, save_position
+
+log = logging.getLogger(__name__)
+
+ANALYZE_AFTER_GROWTH = 0.2    # refresh planner statistics when a poll grows a source by this share
+ANALYZE_MIN_ROWS = 5000
+
+
+@dataclass
+class PollResult:
+    """What one poll of one source did."""
+
+    source: str
+    status: str                      # 'ok', 'skipped' (lease held elsewhere) or 'failed'
+    capture: str = ""
+    read: int = 0
+    changed: int = 0
+    inserted: int = 0
+    deleted: int = 0
+    watermark: int | None = None
+    synced_through: datetime | None = None
+    lag_s: float | None = None
+    duration_s: float = 0.0
+    reconcile: ReconcileResult | None = None
+    error: str | None = None
+
+    def add(self, batch: BatchResult | ReconcileResult) -> None:
+        """Count one applied batch (or a reconcile's repairs)."""
+        self.read += batch.read
+        self.changed += batch.changed
+        self.inserted += batch.inserted
+        self.deleted += batch.deleted
+
+    def describe(self) -> str:
+        """One line a person can act on."""
+        if self.status == "skipped":
+            return f"{self.source}: skipped, another runner holds its sync lease"
+        if self.status == "failed":
+            return f"{self.source}: FAILED: {self.error}"
+        text = (f"{self.source}: read {self.read} rows, applied {self.changed} changed "
+                f"({self.inserted} new), deleted {self.deleted}; synced through "
+                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC ({self.capture} watermark "
+                f"{self.watermark}), lag {self.lag_s * 1000:.0f} ms, took {self.duration_s * 1000:.0f} ms")
+        if self.reconcile is not None:
+            text += f"; reconcile: {self.reconcile.describe()}"
+        return text
+
+
+def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_after: bool = False,
+                poll_interval_s: float | None = None) -> PollResult:
+    """One poll under the lease. Raises on failure (nothing is half-applied: each batch is one
+    transaction, and the position moves only after all of them)."""
+    started = time.monotonic()
+    session = lease.session
+    state = load_state(session)
+    result = PollResult(session.source, "ok", capture=capture.name)
+    try:
+        seen_at = capture.begin(state.watermark)
+        for batch in capture.batches():
+            result.add(apply_batch(lease, batch, seen_at=seen_at))
+        if reconcile_after:
+            result.reconcile = reconcile_source(lease, capture.conn, approx_rows=state.rows + result.inserted,
+                                                batch_rows=batch_rows, seen_at=seen_at)
+            result.add(result.reconcile)
+        position = capture.position()
+        save_position(session, position, rows=result.changed + result.deleted,
+                      poll_ms=(time.monotonic() - started) * 1000, poll_interval_s=poll_interval_s)
+        capture.confirm(position)
+    finally:
+        capture.end()
+    if result.inserted >= max(ANALYZE_MIN_ROWS, ANALYZE_AFTER_GROWTH * state.rows):
+        session.run("central/analyze_facts.sql")   # stale statistics would make batches scan
+    result.watermark = position.watermark
+    result.synced_through = position.synced_through
+    result.lag_s = (datetime.now(timezone.utc) - position.synced_through).total_seconds()
+    result.duration_s = time.monotonic() - started
+    log.debug("%s: poll: %d rows read, %d changed, %d deleted; %s watermark %s -> %s; took %.1f ms",
+              result.source, result.read, result.changed, result.deleted, capture.name,
+              state.watermark, position.watermark, result.duration_s * 1000)
+    return result

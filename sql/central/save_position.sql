@@ -1,0 +1,12 @@
+-- A poll's end, after its batches committed: move the source's position (the watermark) and
+-- record what the poll did. Moving it last is what makes a crash repeat work, never skip it.
+UPDATE sync_state
+SET watermark       = %(watermark)s,
+    synced_through  = %(synced_through)s,
+    rows_applied    = rows_applied + %(rows)s,
+    last_batch_rows = %(rows)s,
+    last_poll_ms    = %(poll_ms)s,
+    poll_interval_s = coalesce(%(poll_interval_s)s, poll_interval_s),
+    last_success_at = now(),
+    last_error      = NULL
+WHERE source = %(source)s
