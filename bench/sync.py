@@ -24,6 +24,7 @@ from pisa.config import COUNTRIES  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
 from pisa.sources.writer import SourceWriter, WriterStats  # noqa: E402
 from pisa.sync import runner  # noqa: E402
+from pisa.sync.pacing import PollPacer  # noqa: E402
 from pisa.sync.runner import SourceRunner  # noqa: E402
 
 IDLE_POLLS = 60
@@ -95,12 +96,12 @@ def bench_polls(rows: int, filler_columns: int, keep: bool) -> dict:
         drop_databases(settings)
     idle_ms = statistics.median(idle)
     # The interval the follow loop settles at when it follows FOLLOWED_SOURCES sources this size.
-    follow = SourceRunner(settings.replace(sources=COUNTRIES[:FOLLOWED_SOURCES]), "ALB")
+    follow = PollPacer(settings.replace(sources=COUNTRIES[:FOLLOWED_SOURCES]), "ALB")
     for _ in range(50):
-        follow.adapt_interval(idle_ms / 1000)
+        follow.record(idle_ms / 1000)
     return {"rows": rows, "idle_ms": idle_ms, "idle_p95_ms": sorted(idle)[int(0.95 * len(idle))],
             "busy_ms": statistics.median(busy), "full_reread_ms": baseline,
-            "interval_s": follow.poll_interval, "max_age_s": follow.poll_interval + idle_ms / 1000}
+            "interval_s": follow.interval_s, "max_age_s": follow.interval_s + idle_ms / 1000}
 
 
 def main() -> int:
