@@ -11,6 +11,10 @@ Built from one definition for every source in `PISA_SOURCES`:
 * **`pisa_reconcile_<cnt>`**, every 5 minutes: a poll plus the checksum repair pass (deletes and
   drift). The streaming run lends it the lease for that pass.
 
+Each DAG runs at its own phase of its period (`PhasedTimetable`, schedule column "every 30 s at
++1.5 s"): the twenty sources sync 1.5 s apart and reconcile half-way between two sync ticks, so
+task start-ups never pile up in the same second (`pisa/schedule.py`).
+
 Connections come from `AIRFLOW_CONN_PISA_CENTRAL` and `AIRFLOW_CONN_PISA_SRC_<CNT>`
 (PostgresHook). A failed run retries with exponential back-off; a run stuck inside a database
 call loses its lease through server-side guards (`PISA_LEASE_TIMEOUT_SECONDS`), not through
@@ -26,11 +30,11 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from pisa.airflow_timetable import PhasedTimetable
 from pisa.config import Settings, load_settings
+from pisa.schedule import dag_id
 
-SYNC_SCHEDULE = timedelta(seconds=30)
 STREAM_LIMIT = timedelta(minutes=5)       # a run with no successor (scheduler down) ends here
-RECONCILE_SCHEDULE = timedelta(minutes=5)
 FIRST_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ARGS = {
     "owner": "gei-data",
@@ -58,11 +62,11 @@ def task_settings(source: str) -> Settings:
     return load_settings().replace(central_url=connection_url("pisa_central"), source_url_template=source_url)
 
 
-def build_sync_dag(source: str, offset: timedelta):
-    @dag(dag_id=f"pisa_sync_{source.lower()}", schedule=SYNC_SCHEDULE,
-         start_date=FIRST_START + offset,      # spreading the runs needs pisa.airflow_stagger too (README)
-         catchup=False, max_active_runs=2, tags=["pisa", "sync", source], default_args=DEFAULT_ARGS,
-         doc_md=__doc__, params={"stream_seconds": Param(STREAM_LIMIT.total_seconds(), type="number")})
+def build_sync_dag(source: str, sources: tuple[str, ...]):
+    @dag(dag_id=dag_id("sync", source), schedule=PhasedTimetable.for_dag("sync", source, sources),
+         start_date=FIRST_START, catchup=False, max_active_runs=2, tags=["pisa", "sync", source],
+         default_args=DEFAULT_ARGS, doc_md=__doc__,
+         params={"stream_seconds": Param(STREAM_LIMIT.total_seconds(), type="number")})
     def sync():
         @task
         def stream() -> str:
@@ -77,9 +81,9 @@ def build_sync_dag(source: str, offset: timedelta):
     return sync()
 
 
-def build_reconcile_dag(source: str, offset: timedelta):
-    @dag(dag_id=f"pisa_reconcile_{source.lower()}", schedule=RECONCILE_SCHEDULE,
-         start_date=FIRST_START + offset, catchup=False, max_active_runs=1,
+def build_reconcile_dag(source: str, sources: tuple[str, ...]):
+    @dag(dag_id=dag_id("reconcile", source), schedule=PhasedTimetable.for_dag("reconcile", source, sources),
+         start_date=FIRST_START, catchup=False, max_active_runs=1,
          tags=["pisa", "reconcile", source], default_args=DEFAULT_ARGS, doc_md=__doc__)
     def reconcile_dag():
         @task
@@ -95,7 +99,6 @@ def build_reconcile_dag(source: str, offset: timedelta):
 
 
 _sources = load_settings().sources
-for _index, _source in enumerate(_sources):
-    _offset = SYNC_SCHEDULE * _index / len(_sources)
-    globals()[f"pisa_sync_{_source.lower()}"] = build_sync_dag(_source, _offset)
-    globals()[f"pisa_reconcile_{_source.lower()}"] = build_reconcile_dag(_source, _offset * 10)
+for _source in _sources:
+    for _dag in (build_sync_dag(_source, _sources), build_reconcile_dag(_source, _sources)):
+        globals()[_dag.dag_id] = _dag

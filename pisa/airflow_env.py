@@ -31,6 +31,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 713),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 714),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        # The plugin registers the DAGs' timetable: without it the scheduler cannot load them.
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         # Two runs of each source overlap at every handover: two executor slots per DAG, and room.

@@ -9,12 +9,15 @@ cd "$(dirname "$0")/.."
 PISA=.venv/bin/pisa
 [ -f .env ] && set -a && . ./.env && set +a
 export PATH="$PWD/.venv/bin:$PATH"          # airflow starts its parts by calling `airflow`
+# Every PISA_* setting as pisa/config.py resolves it (environment, .env, defaults), validated:
+# assigned before the eval, so that a configuration error stops `make run` here.
+settings="$(.venv/bin/python -m pisa.shell_env)"
+eval "$settings"
 
 $PISA sources init                          # keeps sources that already exist
 $PISA central init
 
-sync_mode="${PISA_RUN_SYNC:-airflow}"
-if [ "$sync_mode" = airflow ]; then
+if [ "$PISA_RUN_SYNC" = airflow ]; then
     eval "$(.venv/bin/python -m pisa.airflow_env)"
     status=0; .venv/bin/python -m pisa.airflow_env --prepare || status=$?
     if [ "$status" = 3 ]; then
@@ -31,10 +34,8 @@ if [ "$sync_mode" = airflow ]; then
 fi
 
 pids=()
-stagger_pid=""
 stop() {
     trap - INT TERM EXIT
-    [ -n "$stagger_pid" ] && kill "$stagger_pid" 2>/dev/null || true
     echo "Stopping: ${#pids[@]} parts"
     # Each part is a session of its own (setsid); Airflow's task processes live in it too.
     for pid in "${pids[@]}"; do pkill -TERM -s "$pid" 2>/dev/null || true; done
@@ -59,31 +60,28 @@ start() {   # each part in a session of its own, so stopping it stops all its ch
     pids+=($!)
 }
 
-if [ "${PISA_SIM_RATE:-20}" != "0" ]; then
+if [ "$PISA_SIM_RATE" != 0 ]; then
     start $PISA simulate
 else
     echo "PISA_SIM_RATE=0: no simulator started"
 fi
-if [ "$sync_mode" = airflow ]; then
+if [ "$PISA_RUN_SYNC" = airflow ]; then
+    # Each DAG runs at its own phase (PhasedTimetable, registered by plugins/): no two start together.
     logs="$AIRFLOW_HOME/logs"; mkdir -p "$logs"
     start airflow scheduler     >"$logs/scheduler.out" 2>&1
     start airflow dag-processor >"$logs/dag-processor.out" 2>&1
     start airflow triggerer     >"$logs/triggerer.out" 2>&1
     start airflow api-server --port "$AIRFLOW__API__PORT" >"$logs/api-server.out" 2>&1
-    # Once scheduled, the twenty sync DAGs are spread 1.5 s apart (in the background: it waits).
-    .venv/bin/python -m pisa.airflow_stagger >"$logs/stagger.out" 2>&1 &
-    stagger_pid=$!
 else
     start $PISA sync
 fi
 start .venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()"
 
-port="${PISA_PORT:-8000}"
 echo "Running (Ctrl-C stops everything):"
-echo "  Chart page:    http://127.0.0.1:$port/"
-echo "  Dashboard API: http://127.0.0.1:$port/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
-echo "  Sources:       http://127.0.0.1:$port/api/v1/sources   OpenAPI: http://127.0.0.1:$port/api/v1/openapi.json"
-if [ "$sync_mode" = airflow ]; then
+echo "  Chart page:    http://127.0.0.1:$PISA_PORT/"
+echo "  Dashboard API: http://127.0.0.1:$PISA_PORT/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
+echo "  Sources:       http://127.0.0.1:$PISA_PORT/api/v1/sources   OpenAPI: http://127.0.0.1:$PISA_PORT/api/v1/openapi.json"
+if [ "$PISA_RUN_SYNC" = airflow ]; then
     echo "  Airflow UI:    http://127.0.0.1:$AIRFLOW__API__PORT  (logs: $AIRFLOW_HOME/logs)"
     for _ in $(seq 1 60); do
         [ -s "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" ] && break
