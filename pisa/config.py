@@ -70,7 +70,7 @@ SETTINGS = (
 
 @dataclass(frozen=True)
 class Settings:
-    """Typed view of the configuration."""
+    """Typed view of the configuration; every value comes from `load_settings` (defaults: SETTINGS)."""
 
     central_url: str
     source_url_template: str
@@ -84,12 +84,13 @@ class Settings:
     lease_timeout_seconds: float
     api_role: str
     api_password: str = field(repr=False)
-    api_database_url: str = field(default="", repr=False)
-    api_cache_seconds: float = 0.1
-    lagging_after_seconds: float = 5.0
-    cors_origins: tuple[str, ...] = ("*",)
-    airflow_port: int = 8080
-    airflow_db_url: str = field(default="postgresql://postgres@127.0.0.1:5432/pisa_airflow", repr=False)
+    api_database_url: str = field(repr=False)
+    api_cache_seconds: float
+    lagging_after_seconds: float
+    cors_origins: tuple[str, ...]
+    airflow_port: int
+    run_sync: str
+    airflow_db_url: str = field(repr=False)
 
     def source_url(self, source: str) -> str:
         """The libpq URL of one source database."""
@@ -112,6 +113,11 @@ class Settings:
         return replace(self, **changes)
 
 
+def setting_field(name: str) -> str:
+    """The Settings field of a PISA_* variable: PISA_SIM_RATE -> sim_rate."""
+    return name.removeprefix("PISA_").lower()
+
+
 class ConfigError(ValueError):
     """A configuration value is malformed; the message names the variable."""
 
@@ -132,39 +138,62 @@ def parse_sources(text: str) -> tuple[str, ...]:
     return tuple(codes)
 
 
+# Numeric settings: their type and valid range, inclusive (None: unbounded). A value outside is
+# an error naming the variable, never silently clamped.
+NUMBERS = {
+    "PISA_PORT": (int, 1, 65535),
+    "PISA_SIM_RATE": (float, 0, None),
+    "PISA_POLL_INTERVAL": (float, 0, None),
+    "PISA_MAX_POLL_DUTY": (float, 0.01, 1),
+    "PISA_BATCH_ROWS": (int, 1, None),
+    "PISA_SYNC_WORKERS": (int, 1, None),
+    "PISA_LEASE_TIMEOUT_SECONDS": (float, 1, None),
+    "PISA_API_CACHE_SECONDS": (float, 0, None),
+    "PISA_LAGGING_AFTER_SECONDS": (float, 0, None),
+    "PISA_AIRFLOW_PORT": (int, 1, 65535),
+}
+RUN_SYNC_CHOICES = ("airflow", "cli")
+
+
+def _number(name: str, text: str):
+    kind, low, high = NUMBERS[name]
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a valid {kind.__name__}") from None
+    if (low is not None and value < low) or (high is not None and value > high) or value != value:
+        bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ConfigError(f"{name}: must be {bounds}, got {text!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ after loading `.env`)."""
     if env is None:
         load_dotenv()
         env = os.environ
     raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
-
-    def number(name: str, kind):
-        try:
-            value = kind(raw[name])
-        except ValueError:
-            raise ConfigError(f"{name}: {raw[name]!r} is not a valid {kind.__name__}") from None
-        if value < 0:
-            raise ConfigError(f"{name}: must not be negative, got {raw[name]!r}")
-        return value
-
+    numbers = {name: _number(name, raw[name]) for name in NUMBERS}
+    if raw["PISA_RUN_SYNC"] not in RUN_SYNC_CHOICES:
+        raise ConfigError(f"PISA_RUN_SYNC: must be one of {', '.join(RUN_SYNC_CHOICES)}, got {raw['PISA_RUN_SYNC']!r}")
     return Settings(
         central_url=raw["PISA_CENTRAL_URL"],
         source_url_template=raw["PISA_SOURCE_URL_TEMPLATE"],
         sources=parse_sources(raw["PISA_SOURCES"]),
-        port=number("PISA_PORT", int),
-        sim_rate=number("PISA_SIM_RATE", float),
-        poll_interval=number("PISA_POLL_INTERVAL", float),
-        max_poll_duty=number("PISA_MAX_POLL_DUTY", float) or 0.5,
-        batch_rows=max(1, number("PISA_BATCH_ROWS", int)),
-        sync_workers=max(1, number("PISA_SYNC_WORKERS", int)),
-        lease_timeout_seconds=max(1.0, number("PISA_LEASE_TIMEOUT_SECONDS", float)),
+        port=numbers["PISA_PORT"],
+        sim_rate=numbers["PISA_SIM_RATE"],
+        poll_interval=numbers["PISA_POLL_INTERVAL"],
+        max_poll_duty=numbers["PISA_MAX_POLL_DUTY"],
+        batch_rows=numbers["PISA_BATCH_ROWS"],
+        sync_workers=numbers["PISA_SYNC_WORKERS"],
+        lease_timeout_seconds=numbers["PISA_LEASE_TIMEOUT_SECONDS"],
         api_role=raw["PISA_API_ROLE"],
         api_password=raw["PISA_API_PASSWORD"],
         api_database_url=raw["PISA_API_DATABASE_URL"],
-        api_cache_seconds=number("PISA_API_CACHE_SECONDS", float),
-        lagging_after_seconds=number("PISA_LAGGING_AFTER_SECONDS", float),
+        api_cache_seconds=numbers["PISA_API_CACHE_SECONDS"],
+        lagging_after_seconds=numbers["PISA_LAGGING_AFTER_SECONDS"],
         cors_origins=tuple(o.strip() for o in raw["PISA_CORS_ORIGINS"].split(",") if o.strip()) or ("*",),
-        airflow_port=number("PISA_AIRFLOW_PORT", int),
+        airflow_port=numbers["PISA_AIRFLOW_PORT"],
+        run_sync=raw["PISA_RUN_SYNC"],
         airflow_db_url=raw["PISA_AIRFLOW_DB_URL"],
     )

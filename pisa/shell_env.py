@@ -8,11 +8,10 @@ Python parts it starts always agree.
 """
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 
-from pisa.config import SETTINGS, ConfigError, Settings, load_settings
+from pisa.config import SETTINGS, ConfigError, Settings, load_settings, setting_field
 
 
 def shell_value(value: object) -> str:
@@ -26,14 +25,7 @@ def shell_value(value: object) -> str:
 
 def effective_settings(settings: Settings) -> dict[str, str]:
     """Every PISA_* variable with the value the Python side uses."""
-    values = {}
-    for setting in SETTINGS:
-        field = setting.name.removeprefix("PISA_").lower()
-        if hasattr(settings, field):
-            values[setting.name] = shell_value(getattr(settings, field))
-        else:       # a setting only the shell reads (PISA_RUN_SYNC): as given, or its default
-            values[setting.name] = os.environ.get(setting.name, setting.default)
-    return values
+    return {setting.name: shell_value(getattr(settings, setting_field(setting.name))) for setting in SETTINGS}
 
 
 def main() -> int:

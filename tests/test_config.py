@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from pisa.config import COUNTRIES, SETTINGS, ConfigError, load_settings
+from dataclasses import fields
+
+from pisa.config import COUNTRIES, SETTINGS, ConfigError, Settings, load_settings, setting_field
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -30,3 +32,32 @@ def test_sources_are_normalised_and_checked():
 def test_a_malformed_number_names_its_variable():
     with pytest.raises(ConfigError, match="PISA_POLL_INTERVAL: 'fast' is not a valid float"):
         load_settings({"PISA_POLL_INTERVAL": "fast"})
+
+
+def test_every_setting_is_one_field_and_every_field_one_setting():
+    assert sorted(setting_field(s.name) for s in SETTINGS) == sorted(f.name for f in fields(Settings))
+
+
+def test_an_explicit_value_is_kept_as_given():
+    settings = load_settings({"PISA_POLL_INTERVAL": "0", "PISA_SIM_RATE": "0", "PISA_API_CACHE_SECONDS": "0",
+                              "PISA_MAX_POLL_DUTY": "1", "PISA_RUN_SYNC": "cli"})
+    assert (settings.poll_interval, settings.sim_rate, settings.api_cache_seconds, settings.max_poll_duty,
+            settings.run_sync) == (0.0, 0.0, 0.0, 1.0, "cli")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("PISA_MAX_POLL_DUTY", "0", "PISA_MAX_POLL_DUTY: must be between 0.01 and 1, got '0'"),
+    ("PISA_MAX_POLL_DUTY", "1.5", "PISA_MAX_POLL_DUTY: must be between 0.01 and 1, got '1.5'"),
+    ("PISA_BATCH_ROWS", "0", "PISA_BATCH_ROWS: must be at least 1, got '0'"),
+    ("PISA_SYNC_WORKERS", "-2", "PISA_SYNC_WORKERS: must be at least 1, got '-2'"),
+    ("PISA_LEASE_TIMEOUT_SECONDS", "0.5", "PISA_LEASE_TIMEOUT_SECONDS: must be at least 1, got '0.5'"),
+    ("PISA_PORT", "70000", "PISA_PORT: must be between 1 and 65535, got '70000'"),
+    ("PISA_SIM_RATE", "-1", "PISA_SIM_RATE: must be at least 0, got '-1'"),
+    ("PISA_POLL_INTERVAL", "nan", "PISA_POLL_INTERVAL: must be at least 0, got 'nan'"),
+    ("PISA_BATCH_ROWS", "1.5", "PISA_BATCH_ROWS: '1.5' is not a valid int"),
+    ("PISA_RUN_SYNC", "cron", "PISA_RUN_SYNC: must be one of airflow, cli, got 'cron'"),
+])
+def test_a_value_outside_its_range_is_an_error_naming_the_variable(name, value, message):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({name: value})
+    assert str(raised.value) == message
