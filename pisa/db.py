@@ -21,15 +21,6 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
-# Server-side guards: a client that dies, hangs or is stopped must not keep a lease or a
-# transaction open. The idle-session timeout frees a stopped runner's lease; keepalives and the
-# connection check find a vanished client even in the middle of a statement.
-CENTRAL_SESSION_OPTIONS = (
-    "-c statement_timeout={statement_ms} -c idle_in_transaction_session_timeout={idle_ms} "
-    "-c idle_session_timeout={idle_ms} -c lock_timeout={idle_ms} -c synchronous_commit=off "
-    "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
-    "-c client_connection_check_interval=2s"
-)
 SOURCE_SESSION_OPTIONS = "-c statement_timeout=300s -c idle_in_transaction_session_timeout=120s"
 CONNECT_TIMEOUT_S = 5
 
@@ -59,11 +50,9 @@ def connect(url: str, *, application_name: str, options: str = "", autocommit: b
     return conn
 
 
-def connect_central(url: str, *, application_name: str = "pisa-sync", idle_timeout_s: float = 60):
-    """A connection to the central database, with the server-side guards set: a statement may
-    run for twice the idle timeout (a batch takes well under a second), a lock wait as long."""
-    options = CENTRAL_SESSION_OPTIONS.format(idle_ms=int(idle_timeout_s * 1000),
-                                             statement_ms=int(2 * idle_timeout_s * 1000))
+def connect_central(url: str, *, application_name: str, options: str):
+    """A connection to the central database, with session `options` (a sync runner's lease
+    guards: `pisa.sync.lease.session_guards`)."""
     try:
         return connect(url, application_name=application_name, options=options)
     except psycopg2.OperationalError as exc:
@@ -103,16 +92,19 @@ def create_database(url: str, *, reset: bool = False) -> bool:
     name = database_name(url)
     with maintenance_connection(url) as conn, conn.cursor() as cur:
         if reset:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(_database_statement("admin/drop_database.sql", name))
         cur.execute(load_sql("admin/database_exists.sql"), (name,))
         if cur.fetchone():
             return False
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        cur.execute(_database_statement("admin/create_database.sql", name))
         return True
 
 
 def drop_database(url: str) -> None:
     """Drop the database `url` names, disconnecting its sessions."""
     with maintenance_connection(url) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(database_name(url))))
+        cur.execute(_database_statement("admin/drop_database.sql", database_name(url)))
+
+
+def _database_statement(name: str, database: str) -> sql.Composed:
+    return sql.SQL(load_sql(name)).format(database=sql.Identifier(database))

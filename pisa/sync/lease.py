@@ -1,7 +1,7 @@
 """The sync lease: at most one runner writes a source, and runs hand it over without a gap.
 
 The lease is a session advisory lock on the central database, held by the same `SyncSession`
-that writes the source's batches. Guards live on the server (set by `db.connect_central` from
+that writes the source's batches. Guards live on the server (`session_guards`, from
 `PISA_LEASE_TIMEOUT_SECONDS`), because a client stuck inside a libpq call cannot free anything:
 an idle session is closed after the timeout (a stopped runner), a statement is cancelled after
 twice it (a stuck one), a lock wait after once it, and `client_connection_check_interval` ends
@@ -13,19 +13,35 @@ Hand-over: a successor queues on the lock (`wait`); the holder sees it in `pg_lo
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import psycopg2.errors
 
-from pisa.sync.session import SyncSession
+if TYPE_CHECKING:
+    from pisa.sync.session import SyncSession
 
 LEASE_NAMESPACE = 0x50495341  # 'PISA': first key of the two-key advisory locks of sync leases
 STREAM_APP = "pisa-stream"        # application names: who is queued tells why
 RECONCILE_APP = "pisa-reconcile"
 
+# Set on every central session of a runner. The idle-session timeout frees a stopped runner's
+# lease; keepalives and the connection check find a vanished client even mid-statement. A
+# statement may run twice the timeout (a batch takes well under a second), a lock wait as long.
+GUARDS = ("-c statement_timeout={statement_ms} -c idle_in_transaction_session_timeout={idle_ms} "
+          "-c idle_session_timeout={idle_ms} -c lock_timeout={idle_ms} "
+          "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 "
+          "-c client_connection_check_interval=2s")
+
+
+def session_guards(lease_timeout_s: float) -> str:
+    """The session options that make the server free a stuck or vanished holder's lease."""
+    return GUARDS.format(idle_ms=int(lease_timeout_s * 1000), statement_ms=int(2 * lease_timeout_s * 1000))
+
 
 class Lease:
     """One source's lease, taken and released over its runner's central session."""
 
-    def __init__(self, session: SyncSession):
+    def __init__(self, session: "SyncSession"):
         self.session = session
         self.held = False
 
