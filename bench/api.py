@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import bench_settings, drop_databases, machine_line, settings_environment  # noqa: E402
-from pisa.central import init_central  # noqa: E402
+from pisa.central_setup import init_central  # noqa: E402
 from pisa.config import COUNTRIES  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
 from pisa.sync import runner  # noqa: E402

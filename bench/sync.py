@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_settings, drop_databases, machine_line  # noqa: E402
 from pisa import db  # noqa: E402
-from pisa.central import init_central  # noqa: E402
+from pisa.central_setup import init_central  # noqa: E402
 from pisa.config import COUNTRIES  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
 from pisa.sources.writer import SourceWriter, WriterStats  # noqa: E402

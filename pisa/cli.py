@@ -12,6 +12,7 @@ import psycopg2
 from pisa import db
 from pisa.config import ConfigError, Settings, load_settings, parse_sources
 from pisa.errors import PisaError
+from pisa.sources import defaults
 
 log = logging.getLogger("pisa")
 
@@ -37,18 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = commands.add_parser("sources", help="the simulated source databases").add_subparsers(dest="action", required=True)
     init = sources.add_parser("init", help="create the source databases and their initial rows")
-    init.add_argument("--rows", type=int, default=500, help="initial rows per source (default 500)")
-    init.add_argument("--filler-columns", type=int, default=100, help="questionnaire filler columns (default 100, up to 1115)")
-    init.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    init.add_argument("--rows", type=int, default=defaults.INITIAL_ROWS, help="initial rows per source (default %(default)s)")
+    init.add_argument("--filler-columns", type=int, default=defaults.FILLER_COLUMNS,
+                      help=f"questionnaire filler columns (default %(default)s, up to {defaults.MAX_FILLER_COLUMNS})")
+    init.add_argument("--seed", type=int, default=defaults.SEED, help="random seed (default %(default)s)")
     init.add_argument("--reset", action="store_true", help="drop and recreate existing source databases")
     init.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
 
     simulate = commands.add_parser("simulate", help="write into the sources in real time")
     simulate.add_argument("--rate", type=float, help="rows per second over all sources (default PISA_SIM_RATE)")
     simulate.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
-    simulate.add_argument("--update-share", type=_share, default=0.1, help="share of writes that update a row (default 0.1)")
-    simulate.add_argument("--delete-share", type=_share, default=0.03, help="share of writes that delete a row (default 0.03)")
-    simulate.add_argument("--bad-share", type=_share, default=0.01, help="share of rows with a malformed value (default 0.01)")
+    simulate.add_argument("--update-share", type=_share, default=defaults.UPDATE_SHARE,
+                          help="share of writes that update a row (default %(default)s)")
+    simulate.add_argument("--delete-share", type=_share, default=defaults.DELETE_SHARE,
+                          help="share of writes that delete a row (default %(default)s)")
+    simulate.add_argument("--bad-share", type=_share, default=defaults.BAD_SHARE,
+                          help="share of rows with a malformed value (default %(default)s)")
     simulate.add_argument("--seed", type=int, help="random seed (default: random)")
     simulate.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
 
@@ -113,7 +118,7 @@ def _run_simulate(settings: Settings, args) -> int:
 
 
 def _run_central_init(settings: Settings, args) -> int:
-    from pisa.central import init_central
+    from pisa.central_setup import init_central
     created = init_central(settings, reset=args.reset)
     print(f"Central database {db.describe(settings.central_url)} {'created' if created else 'up to date'}")
     return 0

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from pisa import db
-from pisa.central import init_central
+from pisa.central_setup import init_central
 from pisa.config import Settings, load_settings
 from pisa.sources.setup import init_sources
 

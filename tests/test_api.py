@@ -183,7 +183,7 @@ def test_database_down_is_a_503_and_heals_by_itself(api_client, make_env):
             assert_error_shape(client.get(path), 503, "central database is not answering")
         health = client.get("/healthz")
         assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
-        from pisa.central import init_central
+        from pisa.central_setup import init_central
         init_central(env.settings.replace(central_url=late_url))          # the database comes (back)
         assert client.get("/submissions").get_json() == {"count": 0}
         assert client.get("/healthz").get_json() == {"status": "ok"}

@@ -2,7 +2,7 @@
 import psycopg2
 import pytest
 
-from pisa.central import init_central
+from pisa.central_setup import init_central
 
 WRITES = ("INSERT INTO country_stats (source) VALUES ('XXX')", "DELETE FROM facts",
           "UPDATE sync_state SET last_error = 'x'", "CREATE TABLE sneaky (x int)")

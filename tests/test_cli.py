@@ -1,10 +1,23 @@
 """The `pisa` command end to end, as an operator runs it."""
+import re
 import signal
 import subprocess
 import sys
 import time
 
-from tests.ground_truth import assert_exact
+from tests.ground_truth import assert_exact, central_figures
+
+POLL_LINE = (r"(?P<source>[A-Z]{3}): read (?P<read>\d+) rows, applied (?P<changed>\d+) changed \((?P<new>\d+) new\), "
+             r"deleted (?P<deleted>\d+); synced through \d\d:\d\d:\d\d\.\d{3} UTC \(xmin watermark \d+\), "
+             r"lag \d+ ms, took \d+ ms")
+RECONCILE_NOTE = r"; reconcile: (all \d+ buckets equal|\d+ of \d+ buckets differed and were repaired: \d+ rows rewritten, \d+ deleted)"
+
+
+def poll_lines(output: str, pattern: str = POLL_LINE) -> dict[str, re.Match]:
+    """The poll lines of a command's output, by source; every line must be one."""
+    matches = [re.fullmatch(pattern, line) for line in output.splitlines()]
+    assert all(matches), output
+    return {m["source"]: m for m in matches}
 
 
 def run_env(env) -> dict:
@@ -23,32 +36,45 @@ def run_pisa(env, *args):
 
 
 def test_simulate_sync_and_reconcile_from_the_command_line(env):
+    assert run_pisa(env, "sync", "--once").returncode == 0        # so that the deletes below hit synced rows
     simulate = run_pisa(env, "simulate", "--rate", "100", "--seconds", "1.5", "--delete-share", "0.2", "--seed", "5")
     assert simulate.returncode == 0, simulate.stderr
     assert "Simulator wrote" in simulate.stdout and "deletes" in simulate.stdout
     sync = run_pisa(env, "sync", "--once")
     assert sync.returncode == 0, sync.stderr
-    assert sync.stdout.count("synced through") == 3
+    assert sorted(poll_lines(sync.stdout)) == ["ALB", "ARG", "AUS"]
     reconcile = run_pisa(env, "reconcile", "--sources", "alb,arg,aus")
     assert reconcile.returncode == 0, reconcile.stderr
-    assert "reconcile repaired" in reconcile.stdout
+    repaired = poll_lines(reconcile.stdout, POLL_LINE + RECONCILE_NOTE)
+    assert sorted(repaired) == ["ALB", "ARG", "AUS"]
+    assert sum(int(m["deleted"]) for m in repaired.values()) > 0      # the deletes only reconcile sees
     assert_exact(env)
 
 
 def test_sources_init_keeps_existing_sources_unless_reset(env):
     again = run_pisa(env, "sources", "init", "--rows", "10", "--sources", "ALB")
-    assert again.returncode == 0 and "1 kept as they were" in again.stdout
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == "Sources ready: 0 created, 1 kept as they were (ALB; --reset recreates them)"
+    reset = run_pisa(env, "sources", "init", "--rows", "10", "--sources", "ALB", "--reset")
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.splitlines()[-1] == "Sources ready: 1 created, 0 kept as they were"
+    assert run_pisa(env, "sync", "--once").returncode == 0
+    assert {source: figures[0] for source, figures in central_figures(env).items()} == {"ALB": 10, "ARG": 200, "AUS": 200}
 
 
 def test_a_bad_source_list_is_a_clear_usage_error(env):
     bad = run_pisa(env, "sync", "--once", "--sources", "ALB,12")
-    assert bad.returncode == 2 and "'12' is not a 3-letter country code" in bad.stderr
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[-1] == "pisa sync: error: argument --sources: '12' is not a 3-letter country code"
 
 
 def test_a_failing_source_makes_sync_once_exit_non_zero(env):
     bad = run_pisa(env, "sync", "--once", "--sources", "ZZZ")
     assert bad.returncode == 1
-    assert "ZZZ: FAILED: source" in bad.stdout and "is unreachable" in bad.stdout
+    database = env.settings.source_url("ZZZ").rsplit("/", 1)[1]
+    assert bad.stdout.splitlines()[0] == (
+        f'ZZZ: FAILED: source 127.0.0.1:5432/{database} is unreachable: connection to server at "127.0.0.1", '
+        f'port 5432 failed: FATAL:  database "{database}" does not exist')
 
 
 def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(env):
@@ -67,7 +93,12 @@ def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(env):
         follower.send_signal(signal.SIGTERM)
         output, _ = follower.communicate(timeout=30)
     assert follower.returncode == 0, output
-    assert "following 3 sources" in output and "lag" in output and "reconcile" in output
+    logged = [line.split(" ", 3)[3] for line in output.splitlines()]       # without date, time, level
+    assert "pisa: following 3 sources, polling every 0.05 s (Ctrl-C stops)" in logged
+    polls = [line.removeprefix("pisa.sync.runner: ") for line in logged if line.startswith("pisa.sync.runner: ")]
+    assert polls and all(re.fullmatch(POLL_LINE + f"({RECONCILE_NOTE})?", line) for line in polls), polls
+    assert {line[:3] for line in polls} == {"ALB", "ARG", "AUS"}
+    assert any(re.search("; reconcile: [0-9]+ of", line) for line in polls)      # deletes found by reconcile
     assert_exact(env)
 
 

@@ -53,3 +53,9 @@ def test_a_row_with_a_foreign_country_code_still_counts_under_its_source():
 
 def test_a_missing_country_code_is_not_a_problem():
     assert parse_row("ALB", (7, 901, "NA", "NA", "NA", "NA", "NA"))[1] == []
+
+
+def test_every_index_column_has_one_rule():
+    from pisa.source_schema import INDEX_COLUMNS
+    from pisa.sync.validate import RULES
+    assert tuple(RULES) == INDEX_COLUMNS

@@ -8,9 +8,9 @@ import random
 from dataclasses import dataclass
 
 from pisa.config import COUNTRIES
+from pisa.source_schema import INDEX_COLUMNS
 from pisa.sources import profiles
 
-INDEX_COLUMNS = ("escs", "tmins", "belong", "durecec")
 NA_SHARE = 0.06          # share of each index that is 'NA', as in the real questionnaire
 FILLER_NA_SHARE = 0.15
 FILLER_POOL_SIZE = 512   # distinct filler tails; picking from a pool keeps the bulk load fast

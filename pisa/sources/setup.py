@@ -11,13 +11,11 @@ from psycopg2 import sql
 
 from pisa import db
 from pisa.config import Settings
+from pisa.sources import defaults
 from pisa.sources.generate import RowGenerator, filler_column_names
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INITIAL_ROWS = 500
-DEFAULT_FILLER_COLUMNS = 100
-MAX_FILLER_COLUMNS = 1115   # 5 index columns + id + fillers stays at the real ~1,120
 COPY_CHUNK_ROWS = 10_000
 
 
@@ -35,12 +33,12 @@ def seed_for(seed: int, source: str) -> int:
     return seed * 1000 + sum(ord(c) * 31**i for i, c in enumerate(source))
 
 
-def init_sources(settings: Settings, *, rows: int = DEFAULT_INITIAL_ROWS,
-                 filler_columns: int = DEFAULT_FILLER_COLUMNS, seed: int = 2018,
+def init_sources(settings: Settings, *, rows: int = defaults.INITIAL_ROWS,
+                 filler_columns: int = defaults.FILLER_COLUMNS, seed: int = defaults.SEED,
                  reset: bool = False, progress=None) -> list[SourceInitResult]:
     """Create every configured source database and load `rows` initial rows into each."""
-    if not 0 <= filler_columns <= MAX_FILLER_COLUMNS:
-        raise ValueError(f"--filler-columns must be between 0 and {MAX_FILLER_COLUMNS}")
+    if not 0 <= filler_columns <= defaults.MAX_FILLER_COLUMNS:
+        raise ValueError(f"--filler-columns must be between 0 and {defaults.MAX_FILLER_COLUMNS}")
     return [init_source(settings, source, rows=rows, filler_columns=filler_columns, seed=seed,
                         reset=reset, progress=progress) for source in settings.sources]
 
@@ -84,7 +82,7 @@ def copy_rows(conn, generator: RowGenerator, ids: list[int], progress=None) -> i
                 buffer.write("\t".join(map(str, generator.row(row_id))))
                 buffer.write("\n")
             buffer.seek(0)
-            cur.copy_expert("COPY responses FROM STDIN", buffer)
+            cur.copy_expert(db.load_sql("source/copy_rows.sql"), buffer)
             done += len(chunk)
             if progress:
                 progress(generator.source, done, len(ids), time.monotonic() - started)

@@ -17,6 +17,7 @@ from psycopg2.extras import execute_values
 
 from pisa import db
 from pisa.config import Settings
+from pisa.sources import defaults
 from pisa.sources.generate import RowGenerator
 from pisa.sources.setup import seed_for
 
@@ -59,8 +60,8 @@ class SourceWriter:
             columns = [name for (name,) in cur.fetchall()]
         self.conn.commit()
         self.generator = RowGenerator(source, rng, len(columns) - 6, bad_share=bad_share)
-        self.insert_sql = sql.SQL("INSERT INTO responses ({}) VALUES %s ON CONFLICT (id) DO NOTHING").format(
-            sql.SQL(", ").join(map(sql.Identifier, columns)))
+        self.insert_sql = sql.SQL(db.load_sql("source/insert_rows.sql")).format(
+            columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
 
     def write(self, operations: list[str], stats: WriterStats) -> None:
         """Apply a list of 'insert'/'update'/'delete' in one transaction."""
@@ -95,8 +96,9 @@ class SourceWriter:
 class Simulator:
     """Writes into all configured sources at `rate` rows per second, until stopped."""
 
-    def __init__(self, settings: Settings, *, rate: float, update_share: float = 0.1,
-                 delete_share: float = 0.03, bad_share: float = 0.01, seed: int | None = None):
+    def __init__(self, settings: Settings, *, rate: float, update_share: float = defaults.UPDATE_SHARE,
+                 delete_share: float = defaults.DELETE_SHARE, bad_share: float = defaults.BAD_SHARE,
+                 seed: int | None = None):
         if update_share + delete_share > 1:
             raise ValueError("--update-share plus --delete-share must not exceed 1")
         self.settings = settings

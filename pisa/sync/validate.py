@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from pisa.source_schema import INDEX_COLUMNS
+
 MISSING_TEXTS = frozenset({"", "NA"})
 # Plain ASCII decimal notation only: Python's Decimal would also take 'NaN', 'Infinity', '1_000'
 # and non-ASCII digits. Only spaces are trimmed, as SQL's btrim() does.
@@ -32,7 +34,6 @@ RULES = {
     "belong": FieldRule(Decimal(-10), Decimal(10)),
     "durecec": FieldRule(Decimal(0), Decimal(8), whole=True),
 }
-INDEX_COLUMNS = tuple(RULES)
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,2 @@
--- Create a database; {database} is composed with psycopg2.sql.Identifier.
+-- Create a database; the name is composed with psycopg2.sql.Identifier.
 CREATE DATABASE {database}

@@ -1,2 +1,2 @@
--- Drop a database, disconnecting its sessions; {database} is composed with psycopg2.sql.Identifier.
+-- Drop a database, disconnecting its sessions; the name is composed with psycopg2.sql.Identifier.
 DROP DATABASE IF EXISTS {database} WITH (FORCE)

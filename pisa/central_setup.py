@@ -1,4 +1,4 @@
-"""Create the central database: its schema from `sql/central/schema.sql` and the API's role."""
+"""Set up the central database: its schema from `sql/central/schema.sql` and the API's role."""
 from __future__ import annotations
 
 import logging
