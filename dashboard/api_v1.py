@@ -1,60 +1,37 @@
 """The versioned API: one summary of every chart, source health, quarantine, OpenAPI, health."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, current_app, jsonify, request
 
-from dashboard import figures
+from dashboard import figures, views
 from dashboard.db import DatabaseUnavailable, reader
 from dashboard.openapi import openapi_document
 from dashboard.params import parse_countries, parse_int, parse_source
-from dashboard.responses import json_response
+from dashboard.responses import encoded_response, json_response
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
-# Fields that move on every poll: left out of the ETag, refreshed in the freshness headers.
-VOLATILE_SOURCE_FIELDS = ("synced_through", "lag_ms", "last_success_at", "poll_ms", "poll_interval_s",
-                          "last_reconcile_at")
 QUARANTINE_PAGE_MAX = 500
-
-
-def _steady(health: list[dict]) -> list[dict]:
-    return [{k: v for k, v in h.items() if k not in VOLATILE_SOURCE_FIELDS} for h in health]
-
-
-def _read():
-    """The (cached) snapshot, per-source health and freshness."""
-    settings = current_app.config["SETTINGS"]
-    snapshot = reader().snapshot()
-    health = figures.source_health(snapshot, settings.sources, settings.lagging_after_seconds)
-    return snapshot, health, figures.freshness(snapshot, health)
 
 
 @bp.get("/summary")
 def summary():
     """All five charts in one document, with freshness and per-source health."""
-    served = current_app.config["SETTINGS"].sources
-    countries = parse_countries(request, served)
-    snapshot, health, fresh = _read()
-    charts = {
-        "countries": list(countries or served),
-        "submissions": figures.submissions(snapshot, served),
-        "sot": figures.submissions_over_time(snapshot),
-        "tmins": figures.learning_hours(snapshot, served, countries),
-        "escs": figures.escs(snapshot, served, countries),
-        "eeb": figures.early_education_vs_belonging(snapshot, served, countries),
-    }
-    live = sum(1 for h in health if h["state"] == "live")
-    sources = {"sources_live": live, "sources_total": len(health)}
-    body = {**fresh, **charts, **sources, "sources": health}
-    return json_response(body, fresh, etag_basis={**charts, **sources, "sources": _steady(health)})
+    settings = current_app.config["SETTINGS"]
+    countries = parse_countries(request, settings.sources)
+    snapshot = reader().snapshot()
+    return encoded_response(*views.summary(snapshot, settings, countries), views.freshness_now(snapshot, settings))
 
 
 @bp.get("/sources")
 def sources():
     """Per source: rows, synced_through, lag, state and last error."""
-    _, health, fresh = _read()
-    return json_response({**fresh, "sources": health}, fresh, etag_basis=_steady(health))
+    settings = current_app.config["SETTINGS"]
+    snapshot = reader().snapshot()
+    return encoded_response(*views.sources(snapshot, settings), views.freshness_now(snapshot, settings))
 
 
 @bp.get("/quarantine")
@@ -64,10 +41,9 @@ def quarantine():
     source = parse_source(request, settings.sources)
     limit = parse_int(request, "limit", 50, 1, QUARANTINE_PAGE_MAX)
     offset = parse_int(request, "offset", 0, 0, 10**9)
-    _, _, fresh = _read()
-    total, rows = reader().quarantine_page(source, limit, offset)
-    items = [{"source": s, "id": i, "column": c, "raw_value": raw, "reason": reason,
-              "seen_at": figures.iso(seen_at)} for s, i, c, raw, reason, seen_at in rows]
+    fresh = views.freshness_now(reader().snapshot(), settings)
+    total, entries = reader().quarantine_page(source, limit, offset)
+    items = [{**asdict(entry), "seen_at": figures.iso(entry.seen_at)} for entry in entries]
     page = {"total": total, "limit": limit, "offset": offset, "items": items}
     return json_response({**fresh, **page}, fresh, etag_basis=page)
 

@@ -15,7 +15,8 @@ from flask import Flask, current_app
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from pisa.db import load_sql
+from dashboard.records import Arrivals, CountryStats, QuarantineEntry, SourceSync, record
+from pisa.db import first_line, load_sql
 
 POOL_SIZE = 4
 POOL_TIMEOUT_S = 2
@@ -30,9 +31,9 @@ class DatabaseUnavailable(Exception):
 class Snapshot:
     """One consistent read of everything the charts and health views need."""
 
-    stats: list[tuple]          # sql/api/country_stats.sql rows
-    arrivals: dict[datetime, int]
-    health: list[tuple]         # sql/api/source_health.sql rows
+    stats: list[CountryStats]
+    arrivals: dict[datetime, int]          # rows per hour of first arrival
+    sync: dict[str, SourceSync]            # by source
     read_at: datetime           # the database's now() at the read
     read_monotonic: float       # this process's monotonic clock at the read
     memo: dict = field(default_factory=dict, compare=False)   # responses built from this read
@@ -44,8 +45,9 @@ class Snapshot:
         return self.memo[key]
 
 
-class CentralReader:
-    """Owns the engine; hands out (cached) snapshots and one-off reads."""
+class SummaryReader:
+    """The API's reads of the central DB: owns the engine; hands out (cached) snapshots of the
+    summaries and one-off reads."""
 
     def __init__(self, url: str, cache_seconds: float):
         self.engine = create_engine(
@@ -58,8 +60,14 @@ class CentralReader:
         self._cached: tuple[float, Snapshot] | None = None
         self._lock = threading.Lock()
 
-    def _rows(self, connection, name: str, params: dict | None = None) -> list[tuple]:
-        return [tuple(row) for row in connection.exec_driver_sql(load_sql(name), params or {}).fetchall()]
+    @staticmethod
+    def _records(connection, name: str, cls, params: dict | None = None) -> list:
+        """The rows of `sql/<name>` as `cls` records, by column name."""
+        return [record(cls, row) for row in connection.exec_driver_sql(load_sql(name), params or {}).mappings()]
+
+    @staticmethod
+    def _scalar(connection, name: str, params: dict | None = None):
+        return connection.exec_driver_sql(load_sql(name), params or {}).scalar_one()
 
     def read(self, work):
         """Run `work(connection)` in one read-only transaction; database errors become 503s."""
@@ -68,7 +76,7 @@ class CentralReader:
                 with connection.begin():
                     return work(connection)
         except DBAPIError as exc:
-            raise DatabaseUnavailable(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)) from exc
+            raise DatabaseUnavailable(first_line(exc.orig or exc)) from exc
 
     def snapshot(self) -> Snapshot:
         """The summaries, read at most once per `cache_seconds` per process.
@@ -94,29 +102,29 @@ class CentralReader:
             self._lock.release()
 
     def _read_snapshot(self, connection) -> Snapshot:
-        stats = self._rows(connection, "api/country_stats.sql")
-        arrivals = dict(self._rows(connection, "api/arrivals_last_24h.sql"))
-        health = self._rows(connection, "api/source_health.sql")
-        read_at = self._rows(connection, "api/read_time.sql")[0][0]
-        return Snapshot(stats, arrivals, health, read_at, time.monotonic())
+        stats = self._records(connection, "api/country_stats.sql", CountryStats)
+        arrivals = {a.hour: a.rows for a in self._records(connection, "api/arrivals_last_24h.sql", Arrivals)}
+        sync = {s.source: s for s in self._records(connection, "api/source_health.sql", SourceSync)}
+        read_at = self._scalar(connection, "api/read_time.sql")
+        return Snapshot(stats, arrivals, sync, read_at, time.monotonic())
 
-    def quarantine_page(self, source: str | None, limit: int, offset: int) -> tuple[int, list[tuple]]:
+    def quarantine_page(self, source: str | None, limit: int, offset: int) -> tuple[int, list[QuarantineEntry]]:
         """Total quarantined values (of one source or all) and one page of them."""
         params = {"source": source, "limit": limit, "offset": offset}
-        return self.read(lambda c: (self._rows(c, "api/quarantine_count.sql", params)[0][0],
-                                    self._rows(c, "api/quarantine_page.sql", params)))
+        return self.read(lambda c: (self._scalar(c, "api/quarantine_count.sql", params),
+                                    self._records(c, "api/quarantine_page.sql", QuarantineEntry, params)))
 
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless the central DB answers now (never cached)."""
-        self.read(lambda c: self._rows(c, "api/ping.sql"))
+        self.read(lambda c: self._scalar(c, "api/ping.sql"))
 
 
 def init_app(app: Flask) -> None:
-    """Attach a CentralReader built from the app's settings."""
+    """Attach a SummaryReader built from the app's settings."""
     settings = app.config["SETTINGS"]
-    app.extensions["pisa_reader"] = CentralReader(settings.api_url(), settings.api_cache_seconds)
+    app.extensions["pisa_reader"] = SummaryReader(settings.api_url(), settings.api_cache_seconds)
 
 
-def reader() -> CentralReader:
-    """The current app's CentralReader."""
+def reader() -> SummaryReader:
+    """The current app's SummaryReader."""
     return current_app.extensions["pisa_reader"]

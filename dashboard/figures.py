@@ -6,31 +6,13 @@ zero (as SQL's round() does), lists ordered by country code, countries with no r
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dashboard.db import Snapshot
+from dashboard.records import CountryStats, SourceSync
 
 SOT_HOURS = 24
-STATS_COLUMNS = ("rows", "escs_sum", "escs_n", "tmins_sum", "tmins_n", "belong_sum", "belong_n",
-                 "durecec_sum", "durecec_n")
-
-
-@dataclass(frozen=True)
-class CountryStats:
-    """One row of country_stats."""
-
-    country: str
-    rows: int
-    escs_sum: Decimal
-    escs_n: int
-    tmins_sum: Decimal
-    tmins_n: int
-    belong_sum: Decimal
-    belong_n: int
-    durecec_sum: Decimal
-    durecec_n: int
 
 
 def rounded_mean(total: Decimal, count: int, places: int, divisor: int = 1) -> float | None:
@@ -45,7 +27,7 @@ def country_stats(snapshot: Snapshot, served: tuple[str, ...],
                   countries: tuple[str, ...] | None = None) -> list[CountryStats]:
     """Served countries with rows (filtered to `countries` when given), ordered by code."""
     wanted = set(countries or served) & set(served)
-    return [CountryStats(*row) for row in snapshot.stats if row[0] in wanted]
+    return [c for c in snapshot.stats if c.country in wanted]
 
 
 def submissions(snapshot: Snapshot, served: tuple[str, ...]) -> dict:
@@ -93,43 +75,31 @@ def _age_ms(snapshot: Snapshot, moment: datetime) -> int:
 
 def source_health(snapshot: Snapshot, served: tuple[str, ...], lagging_after_s: float) -> list[dict]:
     """Per served source: rows, last sync, lag, state ('live', 'lagging', 'error', 'pending')."""
-    by_source = {row[0]: row for row in snapshot.health}
     health = []
     for source in served:
-        (_, rows, synced_through, last_success_at, last_error, last_error_at, poll_ms, interval_s,
-         last_reconcile_at, _) = by_source.get(source, (source, 0) + (None,) * 8)
-        lag_ms = _age_ms(snapshot, synced_through) if synced_through else None
-        if synced_through is None:
+        sync = snapshot.sync.get(source) or SourceSync(source)
+        lag_ms = _age_ms(snapshot, sync.synced_through) if sync.synced_through else None
+        if sync.synced_through is None:
             state = "pending"
-        elif last_error:
+        elif sync.last_error:
             state = "error"
         elif lag_ms > lagging_after_s * 1000:
             state = "lagging"
         else:
             state = "live"
         health.append({
-            "source": source, "rows": rows, "state": state, "synced_through": iso(synced_through),
-            "lag_ms": lag_ms, "last_error": last_error, "last_error_at": iso(last_error_at),
-            "last_success_at": iso(last_success_at), "last_reconcile_at": iso(last_reconcile_at),
-            "poll_ms": round(poll_ms, 2) if poll_ms is not None else None,
-            "poll_interval_s": round(interval_s, 3) if interval_s is not None else None,
+            "source": source, "rows": sync.rows, "state": state, "synced_through": iso(sync.synced_through),
+            "lag_ms": lag_ms, "last_error": sync.last_error, "last_error_at": iso(sync.last_error_at),
+            "last_success_at": iso(sync.last_success_at), "last_reconcile_at": iso(sync.last_reconcile_at),
+            "poll_ms": round(sync.poll_ms, 2) if sync.poll_ms is not None else None,
+            "poll_interval_s": round(sync.poll_interval_s, 3) if sync.poll_interval_s is not None else None,
         })
     return health
 
 
-def current_freshness(snapshot: Snapshot, served: tuple[str, ...], lagging_after_s: float) -> dict:
-    """`freshness` of the snapshot, its age brought up to this moment (health built once)."""
-    at_read = snapshot.memoized(("freshness", served), lambda: (
-        freshness(snapshot, source_health(snapshot, served, lagging_after_s)),
-        time.monotonic()))
-    fresh, measured = at_read
-    if fresh["age_ms"] is None:
-        return fresh
-    return {"as_of": fresh["as_of"], "age_ms": fresh["age_ms"] + int((time.monotonic() - measured) * 1000)}
-
-
 def freshness(snapshot: Snapshot, health: list[dict]) -> dict:
-    """`as_of`: the oldest synced_through among healthy sources; `age_ms`: its age now."""
+    """`as_of`: the oldest synced_through among healthy sources; `age_ms`: its age as the
+    health was measured."""
     healthy = [h for h in health if h["state"] in ("live", "lagging")]
     if not healthy:
         return {"as_of": None, "age_ms": None}

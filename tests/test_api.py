@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pisa import db
-from tests.ground_truth import expected_charts, expected_sot, sync_and_reconcile
+from tests.ground_truth import expected_charts, expected_sot, source_bad_values, sync_and_reconcile
 
 CONTRACT_PATHS = ("/submissions", "/tmins", "/escs", "/eeb")
 
@@ -34,7 +34,8 @@ def test_figures_follow_updates_deletes_and_malformed_values(api_client, synced)
     before = client.get("/eeb").get_json()
     conn = synced.source_conn("ARG")
     with conn.cursor() as cur:
-        cur.execute("UPDATE responses SET durecec = '8', belong = 'abc' WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 40)")
+        cur.execute("UPDATE responses SET durecec = '8', belong = 'abc' WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 40) RETURNING id")
+        broken = {("ARG", row_id, "belong", "abc") for (row_id,) in cur.fetchall()}
         cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id DESC LIMIT 25)")
     conn.commit()
     conn.close()
@@ -44,7 +45,10 @@ def test_figures_follow_updates_deletes_and_malformed_values(api_client, synced)
     for path in CONTRACT_PATHS:
         assert client.get(path).get_json() == expected[path], path
     quarantine = client.get("/api/v1/quarantine?source=arg&limit=500").get_json()
-    assert sum(1 for item in quarantine["items"] if item["column"] == "belong" and item["raw_value"] == "abc") >= 40
+    shown = {(item["source"], item["id"], item["column"], item["raw_value"]) for item in quarantine["items"]}
+    truth = {bad for bad in source_bad_values(synced) if bad[0] == "ARG"}
+    assert (quarantine["total"], shown) == (len(truth), truth)
+    assert len(broken) == 40 and broken <= shown                        # the rows just broken are there
 
 
 @pytest.mark.parametrize("query, countries", [
@@ -170,7 +174,8 @@ def test_a_failing_source_is_shown_and_left_out_of_as_of(api_client, synced):
     central.close()
     body = api_client(synced).get("/api/v1/sources").get_json()
     bra = next(s for s in body["sources"] if s["source"] == "BRA")
-    assert bra["state"] == "error" and "unreachable" in bra["last_error"] and bra["lag_ms"] > 3_500_000
+    assert (bra["state"], bra["last_error"]) == ("error", "source pisa_src_bra is unreachable")
+    assert 3_600_000 <= bra["lag_ms"] < 3_660_000
     assert body["age_ms"] < 60_000                      # as_of ignores the failing source
 
 
@@ -203,3 +208,27 @@ def test_the_api_reads_as_its_read_only_role(api_client, synced):
     reader = client.application.extensions["pisa_reader"]
     assert reader.read(lambda c: c.exec_driver_sql("SELECT current_user").scalar()) == "pisa_test_api"
     assert reader.read(lambda c: c.exec_driver_sql("SHOW transaction_read_only").scalar()) == "on"
+
+
+def test_one_view_per_snapshot_serves_both_blueprints(api_client, synced, monkeypatch):
+    from dashboard import views
+    builds = []
+    build, filtered = views.CHARTS["tmins"]
+    monkeypatch.setitem(views.CHARTS, "tmins", (lambda *args: builds.append(args[2]) or build(*args), filtered))
+    client = api_client(synced, api_cache_seconds=60)          # one snapshot for the whole test
+    tmins = client.get("/tmins").get_json()
+    summary = client.get("/api/v1/summary").get_json()
+    assert client.get("/api/v1/summary").get_json() == summary and client.get("/tmins").get_json() == tmins
+    assert summary["tmins"] == tmins == expected_charts(synced)["/tmins"]
+    assert builds == [None]                                      # built once, for both endpoints
+    client.get("/api/v1/summary?countries=ALB")
+    assert builds == [None, ("ALB",)]                            # a filter is a view of its own
+
+
+def test_a_query_whose_columns_differ_from_its_record_fails_loudly():
+    from dashboard.records import CountryStats, record
+    with pytest.raises(TypeError) as raised:
+        record(CountryStats, {"source": "ALB", "rows": 3})
+    assert str(raised.value) == (
+        "CountryStats: the query returned columns ['rows', 'source'], the record has fields ['belong_n', "
+        "'belong_sum', 'country', 'durecec_n', 'durecec_sum', 'escs_n', 'escs_sum', 'rows', 'tmins_n', 'tmins_sum']")

@@ -1,5 +1,5 @@
 -- One page of quarantined values, newest first.
-SELECT source, id, column_name, raw_value, reason, seen_at
+SELECT source, id, column_name AS "column", raw_value, reason, seen_at
 FROM quarantine
 WHERE (%(source)s::text IS NULL OR source = %(source)s)
 ORDER BY seen_at DESC, source, id, column_name

@@ -1,6 +1,6 @@
--- Per source: rows, where its sync stands, and its last error; now() dates the whole read.
+-- Per source: rows, where its sync stands, and its last error.
 SELECT s.source, c.rows, s.synced_through, s.last_success_at, s.last_error, s.last_error_at,
-       s.last_poll_ms, s.poll_interval_s, s.last_reconcile_at, now() AS read_at
+       s.last_poll_ms AS poll_ms, s.poll_interval_s, s.last_reconcile_at
 FROM sync_state s
 JOIN country_stats c USING (source)
 ORDER BY s.source
