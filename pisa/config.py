@@ -173,27 +173,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         load_dotenv()
         env = os.environ
     raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
-    numbers = {name: _number(name, raw[name]) for name in NUMBERS}
     if raw["PISA_RUN_SYNC"] not in RUN_SYNC_CHOICES:
         raise ConfigError(f"PISA_RUN_SYNC: must be one of {', '.join(RUN_SYNC_CHOICES)}, got {raw['PISA_RUN_SYNC']!r}")
-    return Settings(
-        central_url=raw["PISA_CENTRAL_URL"],
-        source_url_template=raw["PISA_SOURCE_URL_TEMPLATE"],
-        sources=parse_sources(raw["PISA_SOURCES"]),
-        port=numbers["PISA_PORT"],
-        sim_rate=numbers["PISA_SIM_RATE"],
-        poll_interval=numbers["PISA_POLL_INTERVAL"],
-        max_poll_duty=numbers["PISA_MAX_POLL_DUTY"],
-        batch_rows=numbers["PISA_BATCH_ROWS"],
-        sync_workers=numbers["PISA_SYNC_WORKERS"],
-        lease_timeout_seconds=numbers["PISA_LEASE_TIMEOUT_SECONDS"],
-        api_role=raw["PISA_API_ROLE"],
-        api_password=raw["PISA_API_PASSWORD"],
-        api_database_url=raw["PISA_API_DATABASE_URL"],
-        api_cache_seconds=numbers["PISA_API_CACHE_SECONDS"],
-        lagging_after_seconds=numbers["PISA_LAGGING_AFTER_SECONDS"],
-        cors_origins=tuple(o.strip() for o in raw["PISA_CORS_ORIGINS"].split(",") if o.strip()) or ("*",),
-        airflow_port=numbers["PISA_AIRFLOW_PORT"],
-        run_sync=raw["PISA_RUN_SYNC"],
-        airflow_db_url=raw["PISA_AIRFLOW_DB_URL"],
-    )
+    values = {setting_field(name): text for name, text in raw.items()}      # text settings as given
+    values.update({setting_field(name): _number(name, raw[name]) for name in NUMBERS})
+    values["sources"] = parse_sources(raw["PISA_SOURCES"])
+    values["cors_origins"] = tuple(o.strip() for o in raw["PISA_CORS_ORIGINS"].split(",") if o.strip()) or ("*",)
+    return Settings(**values)
