@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from dashboard.db import Snapshot
 from dashboard.records import CountryStats, SourceSync
@@ -16,11 +16,18 @@ SOT_HOURS = 24
 
 
 def rounded_mean(total: Decimal, count: int, places: int, divisor: int = 1) -> float | None:
-    """total / (count * divisor) rounded half away from zero to `places`; None when count is 0."""
+    """total / (count * divisor) rounded half away from zero to `places`; None when count is 0.
+
+    Exact to the final rounding: in integers, not in Decimal's 28-digit context, which rounded
+    2.4449999999999999999999999999999 to 2.445 first and then to 2.45 (SQL says 2.44)."""
     if not count:
         return None
-    mean = Decimal(total) / (count * divisor)
-    return float(mean.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
+    numerator, denominator = Decimal(total).as_integer_ratio()
+    scaled, remainder = divmod(abs(numerator) * 10**places, denominator * count * divisor)
+    if 2 * remainder >= denominator * count * divisor:
+        scaled += 1
+    mean = Decimal(scaled if numerator >= 0 else -scaled).scaleb(-places)
+    return float(mean) + 0.0      # no -0.0
 
 
 def country_stats(snapshot: Snapshot, served: tuple[str, ...],

@@ -5,6 +5,7 @@ import pytest
 
 from pisa import db
 from tests.ground_truth import expected_charts, expected_sot, source_bad_values, sync_and_reconcile
+from tests.rows import insert_row
 
 CONTRACT_PATHS = ("/submissions", "/tmins", "/escs", "/eeb")
 
@@ -232,3 +233,28 @@ def test_a_query_whose_columns_differ_from_its_record_fails_loudly():
     assert str(raised.value) == (
         "CountryStats: the query returned columns ['rows', 'source'], the record has fields ['belong_n', "
         "'belong_sum', 'country', 'durecec_n', 'durecec_sum', 'escs_n', 'escs_sum', 'rows', 'tmins_n', 'tmins_sum']")
+
+
+@pytest.mark.parametrize("total, count, places, divisor, expected", [
+    ("2.4449999999999999999999999999999", 1, 2, 1, 2.44),    # Decimal's 28 digits made it 2.45
+    ("-2.445", 1, 2, 1, -2.45),                             # half away from zero, as SQL's round()
+    ("27", 1, 1, 60, 0.5),                                  # 0.45 hours
+    ("-0.0001", 1, 2, 1, 0.0),                              # never -0.0
+    ("10", 3, 3, 1, 3.333),
+])
+def test_means_are_rounded_once_exactly(total, count, places, divisor, expected):
+    from decimal import Decimal
+
+    from dashboard.figures import rounded_mean
+    assert repr(rounded_mean(Decimal(total), count, places, divisor)) == repr(expected)
+
+
+def test_a_mean_one_digit_past_28_places_is_rounded_as_sql_rounds_it(api_client, make_env):
+    env = make_env(sources=("ALB",), rows=0)
+    conn = env.source_conn("ALB")
+    insert_row(conn, 7, cnt="ALB", escs="2.4449999999999999999999999999999", tmins="NA", belong="NA", durecec="NA")
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(env)
+    assert api_client(env).get("/escs").get_json() == expected_charts(env)["/escs"] == {
+        "datasets": [{"id": "ALB", "value": 2.44}]}
