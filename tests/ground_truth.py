@@ -6,6 +6,8 @@ from pisa.sync import runner
 
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
+MAX_DECIMAL_PLACES = 100    # README, "Validity"; the sync's parser has its own copy of the rule
+
 # Per index: the valid range, and whether only whole numbers count.
 RANGES = {"escs": (-10, 10, False), "tmins": (0, 10080, False), "belong": (-10, 10, False), "durecec": (0, 8, True)}
 
@@ -16,6 +18,8 @@ def _valid_expr(column: str) -> str:
     in_range = f"{number} BETWEEN {low} AND {high}"
     if whole:
         in_range += f" AND {number} = trunc({number})"
+    else:       # the documented safety limit: at most MAX_DECIMAL_PLACES places (as written)
+        in_range += f" AND scale({number}) <= {MAX_DECIMAL_PLACES}"
     # Nested CASE: the cast runs only on text the pattern accepted.
     return f"CASE WHEN btrim({column}) ~ %(number)s THEN CASE WHEN {in_range} THEN {number} END END"
 

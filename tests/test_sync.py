@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -297,3 +298,19 @@ def test_every_poll_logs_one_debug_line_with_its_watermark_and_cost(env, caplog)
     assert lines[0] == (f"ALB: poll: {result.read} rows read, 0 changed, 0 deleted; xmin watermark {before} -> "
                         f"{result.watermark}; took {result.duration_s * 1000:.1f} ms")
     assert result.watermark == watermark(env, "ALB") >= before
+
+
+def test_the_decimal_places_limit_is_the_same_in_the_readme_the_parser_and_the_ground_truth(env):
+    conn = env.source_conn("ALB")
+    insert_row(conn, 60, escs="1." + "0" * 101, tmins="1e-99", belong="0." + "0" * 99 + "1", durecec="8." + "0" * 101)
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(env)
+    assert_exact(env)                    # the ground truth's own SQL applies the documented limit
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT column_name, reason FROM quarantine WHERE source = 'ALB' AND id = 60")
+        assert cur.fetchall() == [("escs", "more than 100 decimal places")]
+        cur.execute("SELECT tmins, belong, durecec FROM facts WHERE source = 'ALB' AND id = 60")
+        assert cur.fetchone() == (Decimal("1e-99"), Decimal("1e-100"), 8)
+    central.close()
