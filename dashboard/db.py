@@ -53,7 +53,9 @@ class SummaryReader:
         self.engine = create_engine(
             make_url(url).set(drivername="postgresql+psycopg2"),
             connect_args={"connect_timeout": 3, "application_name": "pisa-api",
-                          "options": "-c statement_timeout=5s"},
+                          # UTC whatever the server's setting (an RDS parameter group may set
+                          # another): every hour bucket and time in the API is UTC.
+                          "options": "-c statement_timeout=5s -c timezone=UTC"},
             pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_timeout=POOL_TIMEOUT_S,
             pool_pre_ping=True, isolation_level="REPEATABLE READ")
         self.cache_seconds = cache_seconds

@@ -6,7 +6,7 @@ zero (as SQL's round() does), lists ordered by country code, countries with no r
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from dashboard.db import Snapshot
@@ -43,7 +43,7 @@ def submissions(snapshot: Snapshot, served: tuple[str, ...]) -> dict:
 
 def submissions_over_time(snapshot: Snapshot) -> dict:
     """Rows per hour of first arrival, the last 24 hours (UTC), oldest first, empty hours 0."""
-    now = snapshot.read_at
+    now = snapshot.read_at.astimezone(timezone.utc)
     current = now.replace(minute=0, second=0, microsecond=0)
     hours = [current - timedelta(hours=SOT_HOURS - 1 - i) for i in range(SOT_HOURS)]
     arrivals = {hour.timestamp(): rows for hour, rows in snapshot.arrivals.items()}
@@ -71,7 +71,9 @@ def early_education_vs_belonging(snapshot: Snapshot, served, countries) -> dict:
 # -- freshness and health ----------------------------------------------------------------------
 def iso(moment: datetime | None) -> str | None:
     """An ISO-8601 UTC time with milliseconds and a Z, or None."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _age_ms(snapshot: Snapshot, moment: datetime) -> int:

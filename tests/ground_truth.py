@@ -135,7 +135,7 @@ def expected_charts(env, countries=None) -> dict:
 def expected_sot(env) -> dict:
     """Rows per hour of first arrival (from the facts' first-seen times), the 24 hours to now."""
     rows = _central(env, """
-        SELECT to_char(h, 'HH24') || ':00', (SELECT count(*) FROM facts
+        SELECT to_char(h AT TIME ZONE 'UTC', 'HH24') || ':00', (SELECT count(*) FROM facts
                                              WHERE date_trunc('hour', first_seen, 'UTC') = h)
         FROM generate_series(date_trunc('hour', now(), 'UTC') - interval '23 hours',
                              date_trunc('hour', now(), 'UTC'), interval '1 hour') AS h

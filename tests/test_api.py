@@ -258,3 +258,21 @@ def test_a_mean_one_digit_past_28_places_is_rounded_as_sql_rounds_it(api_client,
     sync_and_reconcile(env)
     assert api_client(env).get("/escs").get_json() == expected_charts(env)["/escs"] == {
         "datasets": [{"id": "ALB", "value": 2.44}]}
+
+
+def test_every_hour_and_time_is_utc_whatever_the_central_databases_time_zone(api_client, make_env):
+    from datetime import datetime, timezone
+    env = make_env(sources=("ALB", "ARG"), rows=30)
+    central = env.central_conn()
+    with central.cursor() as cur:          # a half-hour offset: hours would not even line up
+        cur.execute(f"ALTER DATABASE {db.database_name(env.settings.central_url)} SET timezone = 'Asia/Kolkata'")
+    central.close()
+    synced_in = f"{datetime.now(timezone.utc):%H}:00"
+    sync_and_reconcile(env)
+    client = api_client(env)
+    sot = client.get("/sot").get_json()
+    assert sot == expected_sot(env)
+    if sot["datasets"][0]["data"][-1]["x"] == synced_in:     # (not when an hour turned meanwhile)
+        assert sot["datasets"][0]["data"][-1] == {"x": synced_in, "y": 60}
+    sources = client.get("/api/v1/sources").get_json()
+    assert all(s["synced_through"].endswith("Z") for s in sources["sources"]) and sources["as_of"].endswith("Z")
