@@ -314,3 +314,43 @@ def test_the_decimal_places_limit_is_the_same_in_the_readme_the_parser_and_the_g
         cur.execute("SELECT tmins, belong, durecec FROM facts WHERE source = 'ALB' AND id = 60")
         assert cur.fetchone() == (Decimal("1e-99"), Decimal("1e-100"), 8)
     central.close()
+
+
+REWRITES = {
+    "a rewriting ALTER TABLE": "ALTER TABLE responses ADD COLUMN extra text DEFAULT md5(random()::text)",
+    "TRUNCATE and reload": "CREATE TEMP TABLE kept AS SELECT * FROM responses; TRUNCATE responses; "
+                           "INSERT INTO responses SELECT * FROM kept",
+}
+
+
+@pytest.mark.parametrize("rewrite", REWRITES)
+def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(env, rewrite):
+    sync_and_reconcile(env)
+    before, first_seen = central_figures(env), first_seen_times(env, "ALB")
+    rewriter = env.source_conn("ALB")
+
+    def rewrite_slowly():
+        with rewriter.cursor() as cur:
+            cur.execute(REWRITES[rewrite])
+            cur.execute("SELECT pg_sleep(1.5)")
+        rewriter.commit()
+    thread = threading.Thread(target=rewrite_slowly)
+    thread.start()
+    time.sleep(0.3)                          # the reconcile's snapshot, then its read waits on the lock
+    result = poll_source_once(env.settings, "ALB", reconcile_after=True)
+    thread.join()
+    rewriter.close()
+    assert result.status == "ok" and result.reconcile.skipped is not None, result.describe()
+    assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
+    sync_and_reconcile(env)                  # the rewritten rows come back as updates, not as new rows
+    assert_exact(env)
+    assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
+
+
+def first_seen_times(env, source: str) -> dict:
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT id, first_seen FROM facts WHERE source = %s", (source,))
+        times = dict(cur.fetchall())
+    central.close()
+    return times

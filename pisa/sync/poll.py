@@ -76,7 +76,7 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
         for batch in capture.batches():
             result.add(apply_batch(lease, batch, seen_at=seen_at))
         if reconcile_after:
-            result.reconcile = reconcile_source(lease, capture.conn, approx_rows=state.rows + result.inserted,
+            result.reconcile = reconcile_source(lease, capture, approx_rows=state.rows + result.inserted,
                                                 batch_rows=batch_rows, seen_at=seen_at)
             result.add(result.reconcile)
         position = capture.position()

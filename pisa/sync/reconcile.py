@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pisa.sync.apply import BatchResult, apply_batch
-from pisa.sync.capture import ChangeBatch
+from pisa.sync.capture import Capture, ChangeBatch
 from pisa.sync.lease import Lease
 from pisa.sync.source_reads import fetch_all, stream_rows
 from pisa.sync.state import record_reconcile
@@ -30,6 +30,7 @@ class ReconcileResult:
 
     buckets: int
     differing: int = 0
+    skipped: str | None = None      # why nothing was compared
     read: int = 0          # the repair's batches, counted as a poll counts its own
     changed: int = 0
     inserted: int = 0
@@ -44,20 +45,31 @@ class ReconcileResult:
 
     def describe(self) -> str:
         """One line a person can act on."""
+        if self.skipped:
+            return f"skipped: {self.skipped}"
         if not self.differing:
             return f"all {self.buckets} buckets equal"
         return (f"{self.differing} of {self.buckets} buckets differed and were repaired: "
                 f"{self.changed} rows rewritten, {self.deleted} deleted")
 
 
-def reconcile_source(lease: Lease, source_conn, *, approx_rows: int, batch_rows: int,
+def reconcile_source(lease: Lease, capture: Capture, *, approx_rows: int, batch_rows: int,
                      seen_at: datetime) -> ReconcileResult:
-    """Compare the source (in the snapshot open on `source_conn`) with the central copy bucket
-    by bucket, repair the buckets that differ, record the outcome; returns what it repaired."""
-    session = lease.session
+    """Compare the source (in the read `capture` has open) with the central copy bucket by
+    bucket, repair the buckets that differ, record the outcome; returns what it repaired (or why
+    it skipped: the source table was rewritten after the snapshot; checked again next time)."""
+    session, source_conn = lease.session, capture.conn
     result = ReconcileResult(bucket_count(approx_rows))
     params = {"buckets": result.buckets, "source": session.source}
     source_side = _checksums(fetch_all(source_conn, "source/bucket_checksums.sql", params))
+    if not capture.snapshot_intact():
+        # ALTER TABLE ... rewrite or TRUNCATE committed while this read waited for its lock: the
+        # snapshot sees the table empty, and trusting it would delete the whole country (and
+        # re-add it as new rows, in the current hour). The next poll reads the rewritten rows.
+        result.skipped = ("the source table was rewritten (ALTER TABLE or TRUNCATE) after this poll's "
+                          "snapshot; the next check compares again")
+        log.warning("%s: reconcile %s", session.source, result.describe())
+        return result
     central_side = _checksums(session.run("central/bucket_checksums.sql", **params))
     differing = differing_buckets(source_side, central_side)
     result.differing = len(differing)

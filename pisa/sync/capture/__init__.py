@@ -51,6 +51,10 @@ class Capture(ABC):
     def position(self) -> Position:
         """How far the read reaches: the next watermark and the source time it reflects."""
 
+    def snapshot_intact(self) -> bool:
+        """Whether the open read still sees the source table as it is (default: always)."""
+        return True
+
     def confirm(self, position: Position) -> None:
         """The central DB committed everything up to `position` (default: nothing to tell)."""
 

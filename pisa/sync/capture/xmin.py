@@ -33,6 +33,7 @@ class SourceSnapshot:
     xmin: int
     xmax: int
     taken_at: datetime
+    table_file: int
 
 
 class XminCapture(Capture):
@@ -51,6 +52,12 @@ class XminCapture(Capture):
         for rows in stream_rows(self.conn, "source/changed_rows.sql", {"watermark": self.read_from},
                                 self.batch_rows):
             yield ChangeBatch(rows)
+
+    def snapshot_intact(self) -> bool:
+        """False when a table rewrite committed after the snapshot (it would see the table
+        empty). Once this transaction has read the table it holds a lock no rewrite can pass,
+        so a True after a read stays true until `end`."""
+        return fetch_all(self.conn, "source/table_file.sql", {})[0][0] == self.snapshot.table_file
 
     def position(self) -> Position:
         """The snapshot's xmin: every later change has an xid at or after it."""
