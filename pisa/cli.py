@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -65,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--once", action="store_true", help="one pass over the sources, then exit")
     sync.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
     sync.add_argument("--poll-interval", type=float, help="seconds between polls of a source (default PISA_POLL_INTERVAL)")
-    sync.add_argument("--reconcile-every", type=float, default=60.0,
-                      help="in follow mode, reconcile each source this often, in seconds (default 60; 0: never)")
+    sync.add_argument("--reconcile-every", type=float, default=None,
+                      help="in follow mode, reconcile (find deletes and drift) each source this often, in seconds "
+                           "(default: as often as PISA_MAX_POLL_DUTY allows, every 2 to 60 s; 0: never)")
 
     rec = commands.add_parser("reconcile", help="checksum repair pass: deleted and drifted rows")
     rec.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
@@ -146,7 +148,8 @@ def _run_sync(settings: Settings, args) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     log.info("following %d sources, polling every %.2f s (Ctrl-C stops)", len(settings.sources), settings.poll_interval)
-    worker = threading.Thread(target=runner.follow_all, args=(settings, stop, args.reconcile_every or None))
+    every = math.inf if args.reconcile_every == 0 else args.reconcile_every
+    worker = threading.Thread(target=runner.follow_all, args=(settings, stop, every))
     worker.start()
     try:
         while worker.is_alive():

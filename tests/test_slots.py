@@ -10,7 +10,7 @@ import pytest
 from pisa.sources.writer import Simulator
 from pisa.sync import slots
 from pisa.sync.runner import SourceRunner
-from tests.ground_truth import assert_exact, sync_and_reconcile
+from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
 
 
 def run_in_thread(target, *args, **kwargs):
@@ -114,3 +114,23 @@ def test_no_two_runners_ever_hold_one_source(make_env):
     watcher.join()
     central.close()
     assert max(holders_seen) == 1 and len(holders_seen) > 50
+
+
+def test_a_streaming_run_takes_deleted_rows_out_within_seconds(make_env):
+    env = make_env(sources=("DEU",), rows=2000)
+    settings = env.settings.replace(poll_interval=0.05)
+    stream, outcome = run_in_thread(slots.stream_slot, settings, "DEU", max_seconds=8)
+    time.sleep(1.0)
+    conn = env.source_conn("DEU")
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 9)")
+    conn.commit()
+    conn.close()
+    deleted_at = time.monotonic()
+    while central_figures(env) != source_figures(env):
+        assert time.monotonic() - deleted_at < 5, "the deletes were still counted after 5 s"
+        time.sleep(0.1)
+    stream.join(timeout=15)
+    assert "error" not in outcome, outcome
+    assert outcome["value"].rows_deleted == 9
+    assert_exact(env)

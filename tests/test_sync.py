@@ -354,3 +354,19 @@ def first_seen_times(env, source: str) -> dict:
         times = dict(cur.fetchall())
     central.close()
     return times
+
+
+def test_full_checks_are_paced_by_what_the_polls_leave_of_the_budget(env):
+    from pisa.sync.pacing import ReconcilePacer
+    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)    # 3 sources
+    polls = PollPacer(settings, "ALB")
+    for _ in range(5):
+        polls.record(0.002)                       # polls use 3 x 2 ms / 0.25 s = 2.4% of a core
+    checks = ReconcilePacer(settings, polls)
+    assert not checks.due()                       # the first check comes after the floor
+    assert checks.record(0.010) == 2.0            # cheap: every 2 s, the floor
+    assert checks.record(1.0) == pytest.approx(3 * 1.0 / (0.5 - 0.024))    # dear: spaced out
+    for _ in range(20):
+        polls.record(0.2)                         # polls alone fill the budget
+    assert checks.record(0.010) == 60.0           # still checked, once a minute
+    assert ReconcilePacer(settings, polls, every_s=0.5).record(5.0) == 0.5   # fixed by the caller

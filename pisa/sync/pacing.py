@@ -1,4 +1,4 @@
-"""Poll pacing: space a source's polls so that all sources' polls stay under a CPU budget.
+"""Pacing: space a source's polls, and its full checks, so that all sources stay under a CPU budget.
 
 An xmin poll scans the source table, so its cost grows with the table. A source is polled no
 more often than `cost x sources / PISA_MAX_POLL_DUTY` (never below `PISA_POLL_INTERVAL`). The cost
@@ -11,6 +11,7 @@ a few polls to judge by: its first ones run on new sessions beside the previous 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 
 from pisa.config import Settings
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 COST_WINDOW = 20              # a poll's cost is the cheapest of the last this many polls
 COST_SAMPLES_NEEDED = 5       # ... once there are at least this many
 INTERVAL_LOG_CHANGE = 0.25    # log the interval again when it moves by more than this share
+RECONCILE_FLOOR_S = 2.0       # a full check at most this often: deletes leave within about this
+RECONCILE_CEILING_S = 60.0    # ... and at least this often, however busy the polls
 
 
 class PollPacer:
@@ -54,3 +57,34 @@ class PollPacer:
     def pause_after(self, duration_s: float) -> float:
         """Seconds to wait after a poll that took `duration_s` before the next one starts."""
         return max(0.0, self.interval_s - duration_s)
+
+
+class ReconcilePacer:
+    """When a source's next full check (reconcile: the deletes and drift xmin cannot see) is due.
+
+    Paced by the same budget as the polls: as often as the share of `PISA_MAX_POLL_DUTY` the
+    polls leave over allows, but not more often than every RECONCILE_FLOOR_S (a delete then
+    leaves the figures within about that plus a poll) nor less often than RECONCILE_CEILING_S.
+    `every_s` fixes the interval instead (`pisa sync --reconcile-every`; infinity: never).
+    """
+
+    def __init__(self, settings: Settings, polls: PollPacer, every_s: float | None = None):
+        self.settings = settings
+        self.polls = polls
+        self.every_s = every_s
+        self.interval_s = every_s if every_s is not None else RECONCILE_FLOOR_S
+        self.next_at = time.monotonic() + self.interval_s
+
+    def due(self) -> bool:
+        """True when the next poll should also reconcile."""
+        return time.monotonic() >= self.next_at
+
+    def record(self, reconcile_s: float) -> float:
+        """Account for a reconcile that cost `reconcile_s`; the interval until the next one."""
+        if self.every_s is None:
+            sources = len(self.settings.sources)
+            left = self.settings.max_poll_duty - self.polls.cost_s * sources / max(self.polls.interval_s, 1e-3)
+            wanted = reconcile_s * sources / left if left > 0 else RECONCILE_CEILING_S
+            self.interval_s = min(max(wanted, RECONCILE_FLOOR_S), RECONCILE_CEILING_S)
+        self.next_at = time.monotonic() + self.interval_s
+        return self.interval_s

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
@@ -17,7 +16,7 @@ from pisa.config import Settings
 from pisa.errors import PisaError
 from pisa.sync.capture import Capture, capture_for
 from pisa.sync.lease import Lease
-from pisa.sync.pacing import PollPacer
+from pisa.sync.pacing import PollPacer, ReconcilePacer
 from pisa.sync.poll import PollResult, poll_source
 from pisa.sync.session import SyncSession
 from pisa.sync.state import record_error
@@ -66,6 +65,17 @@ class SourceRunner:
         return poll_source(self.lease, self.capture, batch_rows=self.settings.batch_rows,
                            reconcile_after=reconcile_after, poll_interval_s=self.pacer.interval_s)
 
+    def poll_paced(self, reconciles: ReconcilePacer) -> PollResult:
+        """One poll, with a reconcile when one is due; logged, and its cost accounted for."""
+        reconcile_due = reconciles.due()
+        result = self.poll(reconcile_after=reconcile_due)
+        log_poll(result)
+        if reconcile_due:       # the poll part costs about what a plain poll does
+            reconciles.record(max(0.0, result.duration_s - self.pacer.cost_s))
+        else:
+            self.pacer.record(result.duration_s)
+        return result
+
     def record_error(self, message: str) -> None:
         """Record a failure in sync_state, only while holding the lease: a bystander's view of a
         source (say an unreachable network path) must not mark a working holder's sync as failed,
@@ -97,10 +107,11 @@ class SourceRunner:
         self.lease = self.capture = None
 
     def follow(self, stop: threading.Event, reconcile_every_s: float | None = None) -> None:
-        """Poll until `stop` is set: log busy polls, reconcile periodically, back off on errors."""
+        """Poll until `stop` is set: log busy polls, reconcile when due (`ReconcilePacer`: paced
+        by the CPU budget unless `reconcile_every_s` fixes it), back off on errors."""
         backoff = 0.0
         waiting_logged = False
-        next_reconcile = time.monotonic() + (reconcile_every_s or 0)
+        reconciles = ReconcilePacer(self.settings, self.pacer, reconcile_every_s)
         try:
             while not stop.is_set():
                 try:
@@ -111,15 +122,10 @@ class SourceRunner:
                         stop.wait(LEASE_RETRY_S)
                         continue
                     waiting_logged = False
-                    reconcile_due = reconcile_every_s is not None and time.monotonic() >= next_reconcile
-                    if reconcile_due:       # counted as done even if it fails: plain polls go on
-                        next_reconcile = time.monotonic() + reconcile_every_s
-                    result = self.poll(reconcile_after=reconcile_due)
-                    log_poll(result)
+                    result = self.poll_paced(reconciles)
                     if backoff:
                         log.info("%s: recovered, syncing again", self.source)
                     backoff = 0.0
-                    self.pacer.record(result.duration_s)
                     stop.wait(self.pacer.pause_after(result.duration_s))
                 except Exception as exc:  # a follower must outlive any one failed poll
                     backoff = min(MAX_BACKOFF_S, backoff * 2 or 1.0)

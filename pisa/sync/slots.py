@@ -17,7 +17,8 @@ from pisa.config import Settings
 from pisa.errors import LeaseHeld
 from pisa.sync.lease import RECONCILE_APP, STREAM_APP, is_successor
 from pisa.sync.poll import PollResult
-from pisa.sync.runner import SourceRunner, log_poll
+from pisa.sync.pacing import ReconcilePacer
+from pisa.sync.runner import SourceRunner
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,10 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         summary.waited_for_lease_s = time.monotonic() - started
         held_from = time.monotonic()
         log.info("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
+        reconciles = ReconcilePacer(settings, sync.pacer)        # deletes within seconds
         while True:
-            result = sync.poll()
+            result = sync.poll_paced(reconciles)
             summary.record(result)
-            log_poll(result)
-            sync.pacer.record(result.duration_s)
             waiters = sync.lease.waiters()
             if any(is_successor(name) for name in waiters):
                 summary.ended_because = "the next run queued for the lease; handed over"
