@@ -370,3 +370,34 @@ def test_full_checks_are_paced_by_what_the_polls_leave_of_the_budget(env):
         polls.record(0.2)                         # polls alone fill the budget
     assert checks.record(0.010) == 60.0           # still checked, once a minute
     assert ReconcilePacer(settings, polls, every_s=0.5).record(5.0) == 0.5   # fixed by the caller
+
+
+def test_a_row_back_at_its_old_version_with_other_values_is_repaired_by_reconcile(env):
+    sync_and_reconcile(env)
+    conn = env.source_conn("ARG")
+    with conn.cursor() as cur:          # a copy made in the same transaction as an update: its
+        cur.execute("CREATE TABLE responses_copy AS SELECT * FROM responses")   # rows share the xid
+        cur.execute("UPDATE responses SET escs = '9.5', tmins = '99' WHERE id IN (SELECT id FROM responses LIMIT 20)")
+    conn.commit()
+    sync_and_reconcile(env)             # central now holds the updated values, at that xid
+    with conn.cursor() as cur:          # the copy (old values, same xid) replaces the table
+        cur.execute("DROP TABLE responses")
+        cur.execute("ALTER TABLE responses_copy RENAME TO responses")
+        cur.execute("ALTER TABLE responses ADD PRIMARY KEY (id)")
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(env)
+    assert_exact(env)
+
+
+def test_a_central_database_from_before_content_hashes_is_filled_in_by_one_reconcile(env):
+    sync_and_reconcile(env)
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("UPDATE facts SET content_hash = NULL")      # as `pisa central init` upgrades it
+    sync_and_reconcile(env)
+    with central.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE content_hash IS NULL), count(*) FROM facts")
+        assert cur.fetchone() == (0, 600)
+    central.close()
+    assert_exact(env)

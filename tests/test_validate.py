@@ -45,14 +45,14 @@ def test_parse_value(column, raw, value, reason):
 
 
 def test_a_row_with_a_foreign_country_code_still_counts_under_its_source():
-    fact, issues = parse_row("ALB", (7, 901, "ARG", "0.5", "NA", "abc", "2"))
-    assert fact == Fact(7, 901, Decimal("0.5"), None, None, Decimal("2"))
+    fact, issues = parse_row("ALB", (7, 901, "ARG", "0.5", "NA", "abc", "2", -42))
+    assert fact == Fact(7, 901, Decimal("0.5"), None, None, Decimal("2"), -42)
     assert issues == [Issue(7, "belong", "abc", "not a number"),
                       Issue(7, "cnt", "ARG", "country code does not match source ALB")]
 
 
 def test_a_missing_country_code_is_not_a_problem():
-    assert parse_row("ALB", (7, 901, "NA", "NA", "NA", "NA", "NA"))[1] == []
+    assert parse_row("ALB", (7, 901, "NA", "NA", "NA", "NA", "NA", 0))[1] == []
 
 
 def test_every_index_column_has_one_rule():

@@ -68,7 +68,8 @@ def _upsert_facts(cur, facts: list[Fact], issues: list[Issue], params: dict) -> 
 def _copy_text(facts: list[Fact]) -> io.StringIO:
     buffer = io.StringIO()
     for f in facts:
-        buffer.write("\t".join(map(_copy_field, (f.id, f.version, f.escs, f.tmins, f.belong, f.durecec))))
+        buffer.write("\t".join(map(_copy_field, (f.id, f.version, f.escs, f.tmins, f.belong, f.durecec,
+                                                 f.content_hash))))
         buffer.write("\n")
     buffer.seek(0)
     return buffer

@@ -64,6 +64,7 @@ class Fact:
     tmins: Decimal | None
     belong: Decimal | None
     durecec: Decimal | None
+    content_hash: int          # of the source's raw cnt and index texts: what reconcile compares
 
 
 MISSING = ParsedValue(None)
@@ -95,8 +96,8 @@ def parse_value(column: str, raw: str | None) -> ParsedValue:
 
 
 def parse_row(source: str, row: tuple) -> tuple[Fact, list[Issue]]:
-    """Parse one extracted row (id, version, cnt, escs, tmins, belong, durecec)."""
-    row_id, version, cnt, *raw_values = row
+    """Parse one extracted row (id, version, cnt, escs, tmins, belong, durecec, content_hash)."""
+    row_id, version, cnt, *raw_values, content_hash = row
     issues: list[Issue] = []
     values: list[Decimal | None] = []
     for column, raw in zip(INDEX_COLUMNS, raw_values):
@@ -108,7 +109,7 @@ def parse_row(source: str, row: tuple) -> tuple[Fact, list[Issue]]:
     if country not in MISSING_TEXTS and country != source:
         # The row still counts under its source: a wrong code is a data-quality problem only.
         issues.append(Issue(row_id, "cnt", cnt, f"country code does not match source {source}"))
-    return Fact(row_id, version, *values), issues
+    return Fact(row_id, version, *values, content_hash), issues
 
 
 def parse_rows(source: str, rows: list[tuple]) -> tuple[list[Fact], list[Issue]]:

@@ -2,19 +2,20 @@
 -- every part reads the facts as they were before it, so the differences are exact, and a
 -- retried batch finds its rows at their new version (dropped as unchanged) and adds nothing.
 WITH changed AS (
-    SELECT s.id, s.version, s.escs, s.tmins, s.belong, s.durecec,
+    SELECT s.id, s.version, s.escs, s.tmins, s.belong, s.durecec, s.content_hash,
            f.id IS NULL AS is_new,
            f.escs AS old_escs, f.tmins AS old_tmins, f.belong AS old_belong, f.durecec AS old_durecec
     FROM stage_rows s
     LEFT JOIN facts f ON f.source = %(source)s AND f.id = s.id
 ),
 upserted AS (
-    INSERT INTO facts (source, id, version, escs, tmins, belong, durecec, first_seen, updated_at)
-    SELECT %(source)s, id, version, escs, tmins, belong, durecec, %(seen_at)s, %(seen_at)s
+    INSERT INTO facts (source, id, version, escs, tmins, belong, durecec, content_hash, first_seen, updated_at)
+    SELECT %(source)s, id, version, escs, tmins, belong, durecec, content_hash, %(seen_at)s, %(seen_at)s
     FROM changed
     ON CONFLICT (source, id) DO UPDATE
     SET version = EXCLUDED.version, escs = EXCLUDED.escs, tmins = EXCLUDED.tmins,
-        belong = EXCLUDED.belong, durecec = EXCLUDED.durecec, updated_at = EXCLUDED.updated_at
+        belong = EXCLUDED.belong, durecec = EXCLUDED.durecec, content_hash = EXCLUDED.content_hash,
+        updated_at = EXCLUDED.updated_at
 ),
 delta AS (
     SELECT count(*) FILTER (WHERE is_new) AS rows,

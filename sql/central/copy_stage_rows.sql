@@ -1,1 +1,1 @@
-COPY stage_rows (id, version, escs, tmins, belong, durecec) FROM STDIN
+COPY stage_rows (id, version, escs, tmins, belong, durecec, content_hash) FROM STDIN

@@ -11,10 +11,13 @@ CREATE TABLE IF NOT EXISTS facts (
     tmins       numeric,
     belong      numeric,
     durecec     smallint,
+    content_hash bigint,       -- of the source's raw cnt and index texts (reconcile compares it)
     first_seen  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL,
     PRIMARY KEY (source, id)
 );
+-- Central databases made before content hashes: their rows' buckets differ once and are re-read.
+ALTER TABLE facts ADD COLUMN IF NOT EXISTS content_hash bigint;
 
 -- Per-country sums and present-counts, adjusted by old-versus-new differences in the same
 -- transaction as the facts. numeric sums are exact: no float drift after millions of updates.

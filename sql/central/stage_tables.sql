@@ -6,7 +6,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_rows (
     escs     numeric,
     tmins    numeric,
     belong   numeric,
-    durecec  smallint
+    durecec  smallint,
+    content_hash bigint
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_issues (
     id           integer NOT NULL,

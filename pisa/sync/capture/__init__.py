@@ -22,7 +22,9 @@ from pisa.sync.state import Position
 @dataclass(frozen=True)
 class ChangeBatch:
     """Changed rows as the source holds them now, (id, version, cnt, escs, tmins, belong,
-    durecec), and ids of rows the source no longer holds."""
+    durecec, content_hash), and ids of rows the source no longer holds. The content hash is
+    `hashtextextended(row(cnt, escs, tmins, belong, durecec)::text, 0)`, of the raw texts the
+    figures depend on, as the source queries compute it."""
 
     rows: list[tuple]
     deleted_ids: list[int] = field(default_factory=list)
