@@ -23,6 +23,7 @@ COST_SAMPLES_NEEDED = 5       # ... once there are at least this many
 INTERVAL_LOG_CHANGE = 0.25    # log the interval again when it moves by more than this share
 RECONCILE_FLOOR_S = 2.0       # a full check at most this often: deletes leave within about this
 RECONCILE_CEILING_S = 60.0    # ... and at least this often, however busy the polls
+RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this many
 
 
 class PollPacer:
@@ -74,17 +75,20 @@ class ReconcilePacer:
         self.every_s = every_s
         self.interval_s = every_s if every_s is not None else RECONCILE_FLOOR_S
         self.next_at = time.monotonic() + self.interval_s
+        self._recent: deque[float] = deque(maxlen=RECONCILE_COST_WINDOW)
 
     def due(self) -> bool:
         """True when the next poll should also reconcile."""
         return time.monotonic() >= self.next_at
 
-    def record(self, reconcile_s: float) -> float:
-        """Account for a reconcile that cost `reconcile_s`; the interval until the next one."""
+    def record(self, check_s: float) -> float:
+        """Account for a comparison that cost `check_s`; the interval until the next one. The
+        cost is the cheapest of the last few: one check starved of CPU must not space them out."""
+        self._recent.append(check_s)
         if self.every_s is None:
             sources = len(self.settings.sources)
             left = self.settings.max_poll_duty - self.polls.cost_s * sources / max(self.polls.interval_s, 1e-3)
-            wanted = reconcile_s * sources / left if left > 0 else RECONCILE_CEILING_S
+            wanted = min(self._recent) * sources / left if left > 0 else RECONCILE_CEILING_S
             self.interval_s = min(max(wanted, RECONCILE_FLOOR_S), RECONCILE_CEILING_S)
         self.next_at = time.monotonic() + self.interval_s
         return self.interval_s

@@ -9,6 +9,7 @@ applied, so a differing bucket means real drift, not ordinary lag.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ class ReconcileResult:
     buckets: int
     differing: int = 0
     skipped: str | None = None      # why nothing was compared
+    check_s: float = 0.0            # the comparison's cost (repairs cost what the changes do)
     read: int = 0          # the repair's batches, counted as a poll counts its own
     changed: int = 0
     inserted: int = 0
@@ -61,6 +63,7 @@ def reconcile_source(lease: Lease, capture: Capture, *, approx_rows: int, batch_
     session, source_conn = lease.session, capture.conn
     result = ReconcileResult(bucket_count(approx_rows))
     params = {"buckets": result.buckets, "source": session.source}
+    started = time.monotonic()
     source_side = _checksums(fetch_all(source_conn, "source/bucket_checksums.sql", params))
     if not capture.snapshot_intact():
         # ALTER TABLE ... rewrite or TRUNCATE committed while this read waited for its lock: the
@@ -71,6 +74,7 @@ def reconcile_source(lease: Lease, capture: Capture, *, approx_rows: int, batch_
         log.warning("%s: reconcile %s", session.source, result.describe())
         return result
     central_side = _checksums(session.run("central/bucket_checksums.sql", **params))
+    result.check_s = time.monotonic() - started
     differing = differing_buckets(source_side, central_side)
     result.differing = len(differing)
     if differing:

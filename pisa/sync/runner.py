@@ -70,8 +70,8 @@ class SourceRunner:
         reconcile_due = reconciles.due()
         result = self.poll(reconcile_after=reconcile_due)
         log_poll(result)
-        if reconcile_due:       # the poll part costs about what a plain poll does
-            reconciles.record(max(0.0, result.duration_s - self.pacer.cost_s))
+        if reconcile_due:       # paced by what the comparison costs, not by one busy repair
+            reconciles.record(result.reconcile.check_s)
         else:
             self.pacer.record(result.duration_s)
         return result
