@@ -38,6 +38,7 @@ def country_stats(snapshot: Snapshot, served: tuple[str, ...],
 
 
 def submissions(snapshot: Snapshot, served: tuple[str, ...]) -> dict:
+    """/submissions: rows across all served sources."""
     return {"count": sum(c.rows for c in country_stats(snapshot, served))}
 
 
@@ -52,16 +53,19 @@ def submissions_over_time(snapshot: Snapshot) -> dict:
 
 
 def learning_hours(snapshot: Snapshot, served, countries) -> dict:
+    """/tmins: mean TMINS / 60 by country, 1 dp."""
     return {"datasets": [{"country": c.country, "hours": rounded_mean(c.tmins_sum, c.tmins_n, 1, divisor=60)}
                          for c in country_stats(snapshot, served, countries)]}
 
 
 def escs(snapshot: Snapshot, served, countries) -> dict:
+    """/escs: mean ESCS by country, 2 dp."""
     return {"datasets": [{"id": c.country, "value": rounded_mean(c.escs_sum, c.escs_n, 2)}
                          for c in country_stats(snapshot, served, countries)]}
 
 
 def early_education_vs_belonging(snapshot: Snapshot, served, countries) -> dict:
+    """/eeb: mean DURECEC (x, 2 dp) and mean BELONG (y, 3 dp) by country, with its rows."""
     return {"datasets": [{"id": c.country, "data": [{
         "x": rounded_mean(c.durecec_sum, c.durecec_n, 2),
         "y": rounded_mean(c.belong_sum, c.belong_n, 3),

@@ -141,3 +141,20 @@ def expected_sot(env) -> dict:
                              date_trunc('hour', now(), 'UTC'), interval '1 hour') AS h
         ORDER BY h""")
     return {"datasets": [{"id": "Submissions", "data": [{"x": x, "y": y} for x, y in rows]}]}
+
+
+# -- what the API's health and quarantine views must show, read straight from the central DB ---
+def central_synced_through(env) -> dict:
+    """Per source: its sync_state.synced_through (None before its first sync)."""
+    return dict(_central(env, "SELECT source, synced_through FROM sync_state"))
+
+
+def central_quarantine_reasons(env) -> dict[tuple, str]:
+    """(source, id, column) -> the reason recorded for that malformed value."""
+    return {(s, i, c): reason for s, i, c, reason in _central(
+        env, "SELECT source, id, column_name, reason FROM quarantine")}
+
+
+def source_row_counts(env) -> dict[str, int]:
+    """Per source: the rows present in it now (0 for an empty source)."""
+    return {source: rows[0][0] for source, rows in _per_source(env, "SELECT count(*) FROM responses").items()}
