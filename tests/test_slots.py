@@ -26,6 +26,15 @@ def run_in_thread(target, *args, **kwargs):
     return thread, outcome
 
 
+def delete_rows(env, source: str, count: int) -> None:
+    """Delete `count` rows of a source, as its owner would."""
+    conn = env.source_conn(source)
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT %s)", (count,))
+    conn.commit()
+    conn.close()
+
+
 def test_a_streaming_run_hands_over_to_the_next_and_the_figures_stay_exact(make_env):
     env = make_env(sources=("ALB",), rows=100)
     settings = env.settings.replace(poll_interval=0.05)
@@ -53,11 +62,7 @@ def test_a_reconcile_run_borrows_the_lease_from_a_streaming_run(make_env):
     settings = env.settings.replace(poll_interval=0.05)
     stream, stream_out = run_in_thread(slots.stream_slot, settings, "ARG", max_seconds=2.5)
     time.sleep(0.5)
-    conn = env.source_conn("ARG")
-    with conn.cursor() as cur:
-        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses LIMIT 7)")
-    conn.commit()
-    conn.close()
+    delete_rows(env, "ARG", 7)
     result = slots.reconcile_slot(settings, "ARG")
     stream.join(timeout=10)
     assert result.deleted == 7
@@ -121,11 +126,7 @@ def test_a_streaming_run_takes_deleted_rows_out_within_seconds(make_env):
     settings = env.settings.replace(poll_interval=0.05)
     stream, outcome = run_in_thread(slots.stream_slot, settings, "DEU", max_seconds=8)
     time.sleep(1.0)
-    conn = env.source_conn("DEU")
-    with conn.cursor() as cur:
-        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 9)")
-    conn.commit()
-    conn.close()
+    delete_rows(env, "DEU", 9)
     deleted_at = time.monotonic()
     while central_figures(env) != source_figures(env):
         assert time.monotonic() - deleted_at < 5, "the deletes were still counted after 5 s"

@@ -10,7 +10,6 @@ import pytest
 from pisa.errors import SchemaMismatch
 from pisa.sources.writer import Simulator
 from pisa.sync import runner
-from pisa.sync.pacing import PollPacer
 from pisa.sync.runner import SourceRunner, poll_source_once
 from pisa.sync.session import SyncSession
 from pisa.sync.slots import stream_slot
@@ -253,31 +252,6 @@ def last_errors(env) -> dict:
     return errors
 
 
-def test_expensive_polls_are_spaced_out_to_stay_in_the_cpu_budget(env, caplog):
-    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)   # 3 sources
-    cheap = PollPacer(settings, "ALB")
-    for _ in range(4):                    # a new runner's first polls (new sessions) do not judge
-        assert cheap.record(0.2) == 0.25
-    assert cheap.record(0.002) == 0.25
-    assert cheap.record(0.5) == 0.25      # one poll starved of CPU does not space the polls out
-    costly = PollPacer(settings, "ARG")
-    for _ in range(30):
-        costly.record(0.2)
-    assert costly.interval_s == pytest.approx(0.2 * 3 / 0.5, rel=0.01)
-    assert costly.pause_after(0.2) == pytest.approx(1.0, rel=0.01)
-    assert [r.getMessage() for r in caplog.records if r.name == "pisa.sync.pacing"] == [
-        "ARG: a poll costs 200 ms; polling every 1.20 s to keep the polls of 3 sources under 50% of a core "
-        "(data is then at most about 1.4 s old)"]
-
-
-def test_the_pace_never_lets_an_idle_holder_lose_its_lease(env):
-    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.01, lease_timeout_seconds=6)
-    pacer = PollPacer(settings, "ALB")
-    for _ in range(10):
-        pacer.record(0.5)                 # the budget alone would poll every 150 s
-    assert pacer.interval_s == 2.0        # a third of the lease timeout
-
-
 def test_random_ids_are_not_increasing(env):
     conn = env.source_conn("ALB")
     with conn.cursor() as cur:
@@ -314,92 +288,3 @@ def test_the_decimal_places_limit_is_the_same_in_the_readme_the_parser_and_the_g
         cur.execute("SELECT tmins, belong, durecec FROM facts WHERE source = 'ALB' AND id = 60")
         assert cur.fetchone() == (Decimal("1e-99"), Decimal("1e-100"), 8)
     central.close()
-
-
-REWRITES = {
-    "a rewriting ALTER TABLE": "ALTER TABLE responses ADD COLUMN extra text DEFAULT md5(random()::text)",
-    "TRUNCATE and reload": "CREATE TEMP TABLE kept AS SELECT * FROM responses; TRUNCATE responses; "
-                           "INSERT INTO responses SELECT * FROM kept",
-}
-
-
-@pytest.mark.parametrize("rewrite", REWRITES)
-def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(env, rewrite):
-    sync_and_reconcile(env)
-    before, first_seen = central_figures(env), first_seen_times(env, "ALB")
-    rewriter = env.source_conn("ALB")
-
-    def rewrite_slowly():
-        with rewriter.cursor() as cur:
-            cur.execute(REWRITES[rewrite])
-            cur.execute("SELECT pg_sleep(1.5)")
-        rewriter.commit()
-    thread = threading.Thread(target=rewrite_slowly)
-    thread.start()
-    time.sleep(0.3)                          # the reconcile's snapshot, then its read waits on the lock
-    result = poll_source_once(env.settings, "ALB", reconcile_after=True)
-    thread.join()
-    rewriter.close()
-    assert result.status == "ok" and result.reconcile.skipped is not None, result.describe()
-    assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
-    sync_and_reconcile(env)                  # the rewritten rows come back as updates, not as new rows
-    assert_exact(env)
-    assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
-
-
-def first_seen_times(env, source: str) -> dict:
-    central = env.central_conn()
-    with central.cursor() as cur:
-        cur.execute("SELECT id, first_seen FROM facts WHERE source = %s", (source,))
-        times = dict(cur.fetchall())
-    central.close()
-    return times
-
-
-def test_full_checks_are_paced_by_what_the_polls_leave_of_the_budget(env):
-    from pisa.sync.pacing import ReconcilePacer
-    settings = env.settings.replace(poll_interval=0.25, max_poll_duty=0.5)    # 3 sources
-    polls = PollPacer(settings, "ALB")
-    for _ in range(5):
-        polls.record(0.002)                       # polls use 3 x 2 ms / 0.25 s = 2.4% of a core
-    checks = ReconcilePacer(settings, polls)
-    assert not checks.due()                       # the first check comes after the floor
-    assert checks.record(0.010) == 2.0            # cheap: every 2 s, the floor
-    assert checks.record(1.0) == 2.0              # one slow check (no CPU for it) changes nothing
-    dear = ReconcilePacer(settings, polls)
-    assert dear.record(1.0) == pytest.approx(3 * 1.0 / (0.5 - 0.024))     # dear checks: spaced out
-    for _ in range(20):
-        polls.record(0.2)                         # polls alone fill the budget
-    assert checks.record(0.010) == 60.0           # still checked, once a minute
-    assert ReconcilePacer(settings, polls, every_s=0.5).record(5.0) == 0.5   # fixed by the caller
-
-
-def test_a_row_back_at_its_old_version_with_other_values_is_repaired_by_reconcile(env):
-    sync_and_reconcile(env)
-    conn = env.source_conn("ARG")
-    with conn.cursor() as cur:          # a copy made in the same transaction as an update: its
-        cur.execute("CREATE TABLE responses_copy AS SELECT * FROM responses")   # rows share the xid
-        cur.execute("UPDATE responses SET escs = '9.5', tmins = '99' WHERE id IN (SELECT id FROM responses LIMIT 20)")
-    conn.commit()
-    sync_and_reconcile(env)             # central now holds the updated values, at that xid
-    with conn.cursor() as cur:          # the copy (old values, same xid) replaces the table
-        cur.execute("DROP TABLE responses")
-        cur.execute("ALTER TABLE responses_copy RENAME TO responses")
-        cur.execute("ALTER TABLE responses ADD PRIMARY KEY (id)")
-    conn.commit()
-    conn.close()
-    sync_and_reconcile(env)
-    assert_exact(env)
-
-
-def test_a_central_database_from_before_content_hashes_is_filled_in_by_one_reconcile(env):
-    sync_and_reconcile(env)
-    central = env.central_conn()
-    with central.cursor() as cur:
-        cur.execute("UPDATE facts SET content_hash = NULL")      # as `pisa central init` upgrades it
-    sync_and_reconcile(env)
-    with central.cursor() as cur:
-        cur.execute("SELECT count(*) FILTER (WHERE content_hash IS NULL), count(*) FROM facts")
-        assert cur.fetchone() == (0, 600)
-    central.close()
-    assert_exact(env)

@@ -111,7 +111,7 @@ class SourceRunner:
         by the CPU budget unless `reconcile_every_s` fixes it), back off on errors."""
         backoff = 0.0
         waiting_logged = False
-        reconciles = ReconcilePacer(self.settings, self.pacer, reconcile_every_s)
+        reconciles = ReconcilePacer(self.settings, reconcile_every_s)
         try:
             while not stop.is_set():
                 try:

@@ -70,7 +70,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         summary.waited_for_lease_s = time.monotonic() - started
         held_from = time.monotonic()
         log.info("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
-        reconciles = ReconcilePacer(settings, sync.pacer)        # deletes within seconds
+        reconciles = ReconcilePacer(settings)        # deletes within seconds
         while True:
             result = sync.poll_paced(reconciles)
             summary.record(result)
