@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from dashboard.records import Arrivals, CountryStats, QuarantineEntry, SourceSync, record
+from dashboard.records import Arrivals, CountryStats, QuarantineEntry, SourceSync, records
 from pisa.db import first_line, load_sql
 
 POOL_SIZE = 4
@@ -65,10 +65,11 @@ class SummaryReader:
     @staticmethod
     def _records(connection, name: str, cls, params: dict | None = None) -> list:
         """The rows of `sql/<name>` as `cls` records, by column name."""
-        return [record(cls, row) for row in connection.exec_driver_sql(load_sql(name), params or {}).mappings()]
+        return records(cls, connection.exec_driver_sql(load_sql(name), params or {}))
 
     @staticmethod
     def _scalar(connection, name: str, params: dict | None = None):
+        """The one value of `sql/<name>` (exactly one row, read as its first column)."""
         return connection.exec_driver_sql(load_sql(name), params or {}).scalar_one()
 
     def read(self, work):

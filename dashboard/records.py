@@ -1,23 +1,43 @@
 """Named records of what the API reads: one class per `sql/api` query, built by column name.
 
-`record(cls, row)` fails loudly when a query's columns and a record's fields disagree, instead of
-shifting values into the wrong fields as reading by position would.
+`check_columns(cls, columns)` fails loudly when a query's columns and a record's fields disagree
+(a missing, extra or repeated column), instead of shifting values into the wrong fields as reading
+by position would; `records(cls, result)` checks a result's columns once, then builds every row by
+name.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Mapping
+from functools import cache
+from typing import Iterable, Mapping
+
+
+@cache
+def field_names(cls) -> frozenset[str]:
+    """The field names of the record class `cls`."""
+    return frozenset(f.name for f in fields(cls))
+
+
+def check_columns(cls, columns: Iterable[str]) -> None:
+    """Raise TypeError unless `columns` are exactly the fields of `cls`, each once."""
+    columns = list(columns)
+    if len(columns) != len(set(columns)) or set(columns) != field_names(cls):
+        raise TypeError(f"{cls.__name__}: the query returned columns {sorted(columns)}, "
+                        f"the record has fields {sorted(field_names(cls))}")
 
 
 def record(cls, row: Mapping):
     """An instance of the record class `cls` from a row mapping with exactly its fields."""
-    expected = {f.name for f in fields(cls)}
-    if set(row) != expected:
-        raise TypeError(f"{cls.__name__}: the query returned columns {sorted(row)}, "
-                        f"the record has fields {sorted(expected)}")
+    check_columns(cls, row.keys())
     return cls(**row)
+
+
+def records(cls, result) -> list:
+    """Every row of a SQLAlchemy `result` as a `cls` record, by column name (columns checked once)."""
+    check_columns(cls, result.keys())
+    return [cls(**row) for row in result.mappings()]
 
 
 @dataclass(frozen=True)

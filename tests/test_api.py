@@ -260,6 +260,21 @@ def test_a_query_whose_columns_differ_from_its_record_fails_loudly():
         "'belong_sum', 'country', 'durecec_n', 'durecec_sum', 'escs_n', 'escs_sum', 'rows', 'tmins_n', 'tmins_sum']")
 
 
+def test_a_query_is_checked_against_its_record_before_any_row_is_read(api_client, make_env):
+    from dashboard.records import Arrivals, records
+    env = make_env(sources=("ALB",), rows=0)             # no country has rows: the query returns none
+    reader = api_client(env).application.extensions["pisa_reader"]
+    with pytest.raises(TypeError) as raised:
+        reader.read(lambda c: reader._records(c, "api/country_stats.sql", Arrivals))
+    assert str(raised.value) == (
+        "Arrivals: the query returned columns ['belong_n', 'belong_sum', 'country', 'durecec_n', 'durecec_sum', "
+        "'escs_n', 'escs_sum', 'rows', 'tmins_n', 'tmins_sum'], the record has fields ['hour', 'rows']")
+    with pytest.raises(TypeError) as raised:                # a repeated column is refused too
+        reader.read(lambda c: records(Arrivals, c.exec_driver_sql("SELECT now() AS hour, 1 AS rows, 2 AS rows")))
+    assert str(raised.value) == (
+        "Arrivals: the query returned columns ['hour', 'rows', 'rows'], the record has fields ['hour', 'rows']")
+
+
 @pytest.mark.parametrize("total, count, places, divisor, expected", [
     ("2.4449999999999999999999999999999", 1, 2, 1, 2.44),    # Decimal's 28 digits made it 2.45
     ("-2.445", 1, 2, 1, -2.45),                             # half away from zero, as SQL's round()
