@@ -26,10 +26,29 @@ def _sources_arg(text: str) -> tuple[str, ...]:
 
 
 def _share(text: str) -> float:
-    value = float(text)
+    """An argparse type: a share of the writes, from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, got {text}")
     return value
+
+
+def _count(low: int, high: int | None = None):
+    """An argparse type: a whole number from `low` to `high` (None: no upper bound)."""
+    bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, got {text}")
+        return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = commands.add_parser("sources", help="the simulated source databases").add_subparsers(dest="action", required=True)
     init = sources.add_parser("init", help="create the source databases and their initial rows")
-    init.add_argument("--rows", type=int, default=defaults.INITIAL_ROWS, help="initial rows per source (default %(default)s)")
-    init.add_argument("--filler-columns", type=int, default=defaults.FILLER_COLUMNS,
+    init.add_argument("--rows", type=_count(0), default=defaults.INITIAL_ROWS, help="initial rows per source (default %(default)s)")
+    init.add_argument("--filler-columns", type=_count(0, defaults.MAX_FILLER_COLUMNS), default=defaults.FILLER_COLUMNS,
                       help=f"questionnaire filler columns (default %(default)s, up to {defaults.MAX_FILLER_COLUMNS})")
     init.add_argument("--seed", type=int, default=defaults.SEED, help="random seed (default %(default)s)")
     init.add_argument("--reset", action="store_true", help="drop and recreate existing source databases")
@@ -184,7 +203,10 @@ HANDLERS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run one `pisa` command; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "simulate" and args.update_share + args.delete_share > 1:
+        parser.error("--update-share plus --delete-share must not exceed 1")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

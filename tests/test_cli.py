@@ -5,11 +5,15 @@ import subprocess
 import sys
 import time
 
-from tests.ground_truth import assert_exact, central_figures
+import pytest
+
+from tests.ground_truth import assert_exact, central_figures, source_figures
 
 POLL_LINE = (r"(?P<source>[A-Z]{3}): read (?P<read>\d+) rows, applied (?P<changed>\d+) changed \((?P<new>\d+) new\), "
              r"deleted (?P<deleted>\d+); synced through \d\d:\d\d:\d\d\.\d{3} UTC \(xmin watermark \d+\), "
              r"lag \d+ ms, took \d+ ms")
+SIMULATED = (r"Simulator wrote (?P<total>\d+) writes: (?P<inserts>\d+) inserts, (?P<updates>\d+) updates, "
+             r"(?P<deletes>\d+) deletes; \d+ rows carried a malformed value")
 RECONCILE_NOTE = r"; reconcile: (all \d+ buckets equal|\d+ of \d+ buckets differed and were repaired: \d+ rows rewritten, \d+ deleted)"
 
 
@@ -39,7 +43,15 @@ def test_simulate_sync_and_reconcile_from_the_command_line(env):
     assert run_pisa(env, "sync", "--once").returncode == 0        # so that the deletes below hit synced rows
     simulate = run_pisa(env, "simulate", "--rate", "100", "--seconds", "1.5", "--delete-share", "0.2", "--seed", "5")
     assert simulate.returncode == 0, simulate.stderr
-    assert "Simulator wrote" in simulate.stdout and "deletes" in simulate.stdout
+    first, summary, *per_source = simulate.stdout.splitlines()
+    assert first == "Simulating 100 rows/s into 3 sources (SIGUSR1 pauses, SIGUSR2 resumes, Ctrl-C stops)"
+    wrote = re.fullmatch(SIMULATED, summary)
+    assert wrote, summary
+    inserts, updates, deletes = (int(wrote[k]) for k in ("inserts", "updates", "deletes"))
+    assert inserts + updates + deletes == int(wrote["total"]) > 0 and deletes > 0
+    counts = [re.fullmatch(r"  (ALB|ARG|AUS): (\d+)", line) for line in per_source]
+    assert all(counts) and sum(int(m[2]) for m in counts) == int(wrote["total"]), per_source
+    assert sum(figures[0] for figures in source_figures(env).values()) == 3 * 200 + inserts - deletes
     sync = run_pisa(env, "sync", "--once")
     assert sync.returncode == 0, sync.stderr
     assert sorted(poll_lines(sync.stdout)) == ["ALB", "ARG", "AUS"]
@@ -60,6 +72,20 @@ def test_sources_init_keeps_existing_sources_unless_reset(env):
     assert reset.stdout.splitlines()[-1] == "Sources ready: 1 created, 0 kept as they were"
     assert run_pisa(env, "sync", "--once").returncode == 0
     assert {source: figures[0] for source, figures in central_figures(env).items()} == {"ALB": 10, "ARG": 200, "AUS": 200}
+
+
+@pytest.mark.parametrize("args, message", [
+    (("sources", "init", "--rows", "-5"), "pisa sources init: error: argument --rows: must be a whole number of at least 0, got -5"),
+    (("sources", "init", "--filler-columns", "2000"),
+     "pisa sources init: error: argument --filler-columns: must be a whole number from 0 to 1115, got 2000"),
+    (("simulate", "--bad-share", "x"), "pisa simulate: error: argument --bad-share: must be a share from 0 to 1, got x"),
+    (("simulate", "--update-share", "0.8", "--delete-share", "0.5"),
+     "pisa: error: --update-share plus --delete-share must not exceed 1"),
+])
+def test_a_value_out_of_range_is_a_usage_error_before_any_database_work(args, message):
+    bad = subprocess.run([sys.executable, "-m", "pisa.cli", *args], env={"PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60)
+    assert (bad.returncode, bad.stdout, bad.stderr.splitlines()[-1]) == (2, "", message)
 
 
 def test_a_bad_source_list_is_a_clear_usage_error(env):
