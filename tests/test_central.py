@@ -34,3 +34,16 @@ def test_the_api_role_can_read_but_not_write(env):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cur.execute(statement)
     conn.close()
+
+
+def test_reset_recreates_an_empty_central_database(env):
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO country_stats (source, rows) VALUES ('ALB', 5)")
+    conn.close()
+    assert init_central(env.settings, reset=True) is True
+    conn = env.central_conn()
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM country_stats")
+        assert cur.fetchone() == (0,)
+    conn.close()
