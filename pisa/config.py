@@ -5,6 +5,7 @@ point the whole pipeline at throwaway databases without touching the process env
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
@@ -147,7 +148,7 @@ NUMBERS = {
     "PISA_MAX_POLL_DUTY": (float, 0.01, 1),
     "PISA_BATCH_ROWS": (int, 1, None),
     "PISA_SYNC_WORKERS": (int, 1, None),
-    "PISA_LEASE_TIMEOUT_SECONDS": (float, 1, None),
+    "PISA_LEASE_TIMEOUT_SECONDS": (float, 1, 86400),     # a day; PostgreSQL's timeouts stop near 24 days
     "PISA_API_CACHE_SECONDS": (float, 0, None),
     "PISA_LAGGING_AFTER_SECONDS": (float, 0, None),
     "PISA_AIRFLOW_PORT": (int, 1, 65535),
@@ -161,7 +162,9 @@ def _number(name: str, text: str):
         value = kind(text)
     except ValueError:
         raise ConfigError(f"{name}: {text!r} is not a valid {kind.__name__}") from None
-    if (low is not None and value < low) or (high is not None and value > high) or value != value:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: must be a finite number, got {text!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
         raise ConfigError(f"{name}: must be {bounds}, got {text!r}")
     return value
