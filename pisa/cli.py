@@ -41,6 +41,7 @@ def _count(low: int, high: int | None = None):
     bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
 
     def parse(text: str) -> int:
+        """The whole number `text` names, within the bounds."""
         try:
             value = int(text)
         except ValueError:
@@ -52,6 +53,7 @@ def _count(low: int, high: int | None = None):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `pisa` argument parser: its commands, flags, defaults and help."""
     parser = argparse.ArgumentParser(prog="pisa", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log every poll, not only the busy ones")
     commands = parser.add_subparsers(dest="command", required=True)

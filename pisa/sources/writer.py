@@ -39,6 +39,7 @@ class WriterStats:
 
     @property
     def total(self) -> int:
+        """Rows inserted, updated and deleted."""
         return self.inserts + self.updates + self.deletes
 
     def describe(self) -> str:
@@ -90,6 +91,7 @@ class SourceWriter:
         stats.per_source[self.source] += len(operations)
 
     def close(self) -> None:
+        """Close this source's connection."""
         self.conn.close()
 
 
@@ -129,15 +131,18 @@ class Simulator:
 
     @property
     def paused(self) -> bool:
+        """True while `pause()` holds the sources still."""
         return not self._running.is_set()
 
     def writer(self, source: str) -> SourceWriter:
+        """The writer of one source, connected on first use."""
         if source not in self._writers:
             rng = random.Random(seed_for(self._base_seed, source) + 7)
             self._writers[source] = SourceWriter(self.settings, source, rng, self.bad_share)
         return self._writers[source]
 
     def choose_operation(self) -> str:
+        """'insert', 'update' or 'delete', drawn with the configured shares."""
         r = self.rng.random()
         if r < self.delete_share:
             return "delete"
@@ -180,6 +185,7 @@ class Simulator:
         return self.stats
 
     def close(self) -> None:
+        """Close every source connection."""
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
