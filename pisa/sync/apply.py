@@ -23,17 +23,25 @@ from pisa.sync.lease import Lease
 from pisa.sync.validate import Fact, Issue, parse_rows
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    """What one applied batch changed in the central DB."""
+@dataclass(kw_only=True)
+class ChangeCounts:
+    """Rows read from a source and what they changed in the central DB: one batch's, or summed
+    over a reconcile's or a poll's batches (`add`)."""
 
-    read: int
-    changed: int
-    inserted: int
-    deleted: int
+    read: int = 0
+    changed: int = 0
+    inserted: int = 0
+    deleted: int = 0
+
+    def add(self, other: ChangeCounts) -> None:
+        """Count `other`'s rows in too."""
+        self.read += other.read
+        self.changed += other.changed
+        self.inserted += other.inserted
+        self.deleted += other.deleted
 
 
-def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> BatchResult:
+def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> ChangeCounts:
     """Apply `batch` to the lease holder's source in one transaction; new rows count as first
     seen at `seen_at`."""
     session = lease.session
@@ -48,7 +56,7 @@ def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> Batch
         if batch.deleted_ids:
             cur.execute(db.load_sql("central/delete_rows.sql"), {**params, "ids": list(batch.deleted_ids)})
             deleted = cur.fetchone()[0]
-    return BatchResult(len(batch.rows), changed, inserted, deleted)
+    return ChangeCounts(read=len(batch.rows), changed=changed, inserted=inserted, deleted=deleted)
 
 
 def _upsert_facts(cur, facts: list[Fact], issues: list[Issue], params: dict) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pisa.sync.apply import BatchResult, apply_batch
+from pisa.sync.apply import ChangeCounts, apply_batch
 from pisa.sync.capture import Capture
 from pisa.sync.lease import Lease
 from pisa.sync.reconcile import ReconcileResult, reconcile_source
@@ -24,29 +24,18 @@ ANALYZE_MIN_ROWS = 5000
 
 
 @dataclass
-class PollResult:
-    """What one poll of one source did."""
+class PollResult(ChangeCounts):
+    """What one poll of one source did (its counts include a reconcile's repairs)."""
 
     source: str
     status: str                      # 'ok', 'skipped' (lease held elsewhere) or 'failed'
     capture: str = ""
-    read: int = 0
-    changed: int = 0
-    inserted: int = 0
-    deleted: int = 0
     watermark: int | None = None
     synced_through: datetime | None = None
     lag_s: float | None = None
     duration_s: float = 0.0
     reconcile: ReconcileResult | None = None
     error: str | None = None
-
-    def add(self, batch: BatchResult | ReconcileResult) -> None:
-        """Count one applied batch (or a reconcile's repairs)."""
-        self.read += batch.read
-        self.changed += batch.changed
-        self.inserted += batch.inserted
-        self.deleted += batch.deleted
 
     def describe(self) -> str:
         """One line a person can act on."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from pisa.sync.apply import BatchResult, apply_batch
+from pisa.sync.apply import ChangeCounts, apply_batch
 from pisa.sync.capture import Capture, ChangeBatch
 from pisa.sync.lease import Lease
 from pisa.sync.source_reads import fetch_all, stream_rows
@@ -26,24 +26,13 @@ MAX_BUCKETS = 1 << 16
 
 
 @dataclass
-class ReconcileResult:
-    """What one reconcile pass found and repaired."""
+class ReconcileResult(ChangeCounts):
+    """What one reconcile pass found and repaired (its counts: the repair batches')."""
 
     buckets: int
     differing: int = 0
     skipped: str | None = None      # why nothing was compared
     check_s: float = 0.0            # the comparison's cost (repairs cost what the changes do)
-    read: int = 0          # the repair's batches, counted as a poll counts its own
-    changed: int = 0
-    inserted: int = 0
-    deleted: int = 0
-
-    def add(self, batch: BatchResult) -> None:
-        """Count one applied repair batch."""
-        self.read += batch.read
-        self.changed += batch.changed
-        self.inserted += batch.inserted
-        self.deleted += batch.deleted
 
     def describe(self) -> str:
         """One line a person can act on."""
