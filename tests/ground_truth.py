@@ -12,6 +12,13 @@ MAX_DECIMAL_PLACES = 100    # README, "Validity"; the sync's parser has its own 
 RANGES = {"escs": (-10, 10, False), "tmins": (0, 10080, False), "belong": (-10, 10, False), "durecec": (0, 8, True)}
 
 
+# README, "Duplicate ids": of the rows sharing an id, the newest version counts (ties: the larger
+# hash of the raw texts). Every figure below is over these rows.
+COUNTED_ROWS = ("(SELECT DISTINCT ON (id) * FROM responses ORDER BY id, age(xmin), "
+                "hashtextextended(row(cnt, escs, tmins, belong, durecec)::text, 0) DESC) AS counted")
+DUPLICATE_IDS_SQL = "SELECT id, 'id', id::text FROM responses GROUP BY id HAVING count(*) > 1"
+
+
 def _valid_expr(column: str) -> str:
     low, high, whole = RANGES[column]
     number = f"btrim({column})::numeric"
@@ -26,12 +33,14 @@ def _valid_expr(column: str) -> str:
 
 TRUTH_SQL = "SELECT count(*), " + ", ".join(
     f"coalesce(sum(v_{c}), 0), count(v_{c})" for c in RANGES) + " FROM (SELECT " + ", ".join(
-    f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + " FROM responses) parsed"
+    f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + f" FROM {COUNTED_ROWS}) parsed"
 
 BAD_VALUES_SQL = " UNION ALL ".join(
-    f"SELECT id, '{c}', {c} FROM responses WHERE {c} IS NOT NULL AND btrim({c}) NOT IN ('', 'NA') "
+    f"SELECT id, '{c}', {c} FROM {COUNTED_ROWS} WHERE {c} IS NOT NULL AND btrim({c}) NOT IN ('', 'NA') "
     f"AND ({_valid_expr(c)}) IS NULL" for c in RANGES
-) + " UNION ALL SELECT id, 'cnt', cnt FROM responses WHERE cnt IS NOT NULL AND btrim(cnt) NOT IN ('', 'NA', %(source)s)"
+) + (f" UNION ALL SELECT id, 'cnt', cnt FROM {COUNTED_ROWS} "
+     "WHERE cnt IS NOT NULL AND btrim(cnt) NOT IN ('', 'NA', %(source)s)"
+     f" UNION ALL {DUPLICATE_IDS_SQL}")
 
 CENTRAL_SQL = """SELECT source, rows, escs_sum, escs_n, tmins_sum, tmins_n, belong_sum, belong_n, durecec_sum, durecec_n
                  FROM country_stats WHERE rows > 0 ORDER BY source"""
@@ -77,7 +86,8 @@ def central_quarantine(env) -> set[tuple]:
 
 
 def source_ids(env) -> set[tuple[str, int]]:
-    return {(source, i) for source, rows in _per_source(env, "SELECT id FROM responses").items() for (i,) in rows}
+    return {(source, i) for source, rows in _per_source(env, "SELECT DISTINCT id FROM responses").items()
+            for (i,) in rows}
 
 
 def central_ids(env) -> set[tuple[str, int]]:
@@ -112,7 +122,7 @@ def sync_and_reconcile(env) -> None:
 # -- the charts, as the contract defines them, straight from the sources ----------------------
 CHARTS_SQL = ("SELECT count(*), round(avg(v_tmins) / 60, 1), round(avg(v_escs), 2), "
               "round(avg(v_durecec), 2), round(avg(v_belong), 3) FROM (SELECT " + ", ".join(
-                  f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + " FROM responses) parsed")
+                  f"{_valid_expr(c)} AS v_{c}" for c in RANGES) + f" FROM {COUNTED_ROWS}) parsed")
 
 
 def _number(value):
@@ -156,5 +166,5 @@ def central_quarantine_reasons(env) -> dict[tuple, str]:
 
 
 def source_row_counts(env) -> dict[str, int]:
-    """Per source: the rows present in it now (0 for an empty source)."""
-    return {source: rows[0][0] for source, rows in _per_source(env, "SELECT count(*) FROM responses").items()}
+    """Per source: the rows counted in it now (0 for an empty source)."""
+    return {source: rows[0][0] for source, rows in _per_source(env, "SELECT count(DISTINCT id) FROM responses").items()}

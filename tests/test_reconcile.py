@@ -1,4 +1,5 @@
-"""Reconcile at the edges: table rewrites, rows back at an old version, old central databases."""
+"""Reconcile at the edges: table rewrites, rows back at an old version, old central databases,
+sources without a primary key."""
 from __future__ import annotations
 
 import threading
@@ -6,8 +7,12 @@ import time
 
 import pytest
 
+from pisa.sync import runner
+from pisa.sync.duplicates import newest_per_id
+from pisa.sync.reconcile import whole_id_batches
 from pisa.sync.runner import poll_source_once
-from tests.ground_truth import assert_exact, central_figures, sync_and_reconcile
+from tests.ground_truth import (assert_exact, central_figures, central_quarantine_reasons,
+                                source_figures, sync_and_reconcile)
 
 
 REWRITES = {
@@ -79,3 +84,54 @@ def test_a_central_database_from_before_content_hashes_is_filled_in_by_one_recon
         assert cur.fetchone() == (0, 600)
     central.close()
     assert_exact(env)
+
+
+def test_a_source_without_a_primary_key_counts_the_newest_row_per_id_and_keeps_syncing(env):
+    sync_and_reconcile(env)
+    others = {s: f for s, f in central_figures(env).items() if s != "AUS"}
+    conn = env.source_conn("AUS")
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE responses DROP CONSTRAINT responses_pkey")
+        cur.execute("SELECT min(id), max(id) FROM responses")
+        older_id, tied_id = cur.fetchone()
+    conn.commit()
+    with conn.cursor() as cur:          # a newer row under an existing id
+        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) "
+                    "VALUES (%s, 'AUS', '9.25', '600', '-1.5', '3')", (older_id,))
+        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) "   # same transaction
+                    "SELECT id, cnt, '-9.75', '10', '2', '8' FROM responses WHERE id = %s", (tied_id,))
+    conn.commit()
+
+    runner.sync_all_once(env.settings)  # a poll alone: the newest row counts at once
+    assert central_figures(env) == source_figures(env)
+    sync_and_reconcile(env)             # reconcile records the rows not counted, and works on
+    assert_exact(env)
+    assert central_quarantine_reasons(env)[("AUS", older_id, "id")] == "duplicate id"
+    assert {s: f for s, f in central_figures(env).items() if s != "AUS"} == others
+
+    with conn.cursor() as cur:          # the newest goes: the older row counts again
+        cur.execute("DELETE FROM responses WHERE id = %s AND escs = '9.25'", (older_id,))
+    conn.commit()
+    conn.close()
+    sync_and_reconcile(env)
+    assert_exact(env)
+    assert ("AUS", older_id, "id") not in central_quarantine_reasons(env)
+    again = poll_source_once(env.settings, "AUS", reconcile_after=True)
+    assert again.status == "ok" and again.reconcile.differing == 0, again.describe()
+
+
+def test_the_newest_row_of_an_id_counts_across_xid_wraparound_and_ties_go_to_the_larger_hash():
+    old, new, wrapped = (7, 100, 1, "a", 5), (7, 200, 1, "b", 9), (7, 5, 1, "c", 1)
+    assert newest_per_id([new, old]) == ([new], [old])
+    assert newest_per_id([old, new, (8, 1, 1, "x", 0)]) == ([new, (8, 1, 1, "x", 0)], [old])
+    near_wrap = (7, 2**32 - 10, 1, "d", 0)      # 'wrapped' was written 15 xids later
+    assert newest_per_id([wrapped, near_wrap]) == ([wrapped], [near_wrap])
+    tie_low, tie_high = (9, 50, 1, "e", -3), (9, 50, 1, "f", 4)
+    assert newest_per_id([tie_high, tie_low]) == ([tie_high], [tie_low])
+
+
+def test_repair_reads_are_cut_so_that_no_id_straddles_two_batches():
+    rows = [(1,), (2,), (2,), (2,), (3,), (4,), (4,)]
+    batches = list(whole_id_batches(iter([rows[0:2], rows[2:4], rows[4:6], rows[6:]])))
+    assert batches == [[(1,)], [(2,), (2,), (2,), (3,)], [(4,), (4,)]]
+    assert list(whole_id_batches(iter([[(5,), (5,)], [(5,)]]))) == [[(5,), (5,), (5,)]]

@@ -1,10 +1,11 @@
 """Apply: one change batch in ONE central transaction (facts, aggregates, quarantine, deletes).
 
-The batch's rows are parsed and validated, COPied into the session's temp tables and applied
-set-based: rows at the version we already hold are dropped first (re-applying is free and
-changes nothing), then facts are upserted while `country_stats` moves by new minus old in the
-same statement, the rows' quarantine entries are replaced, new rows are counted in
-`arrivals_hourly`, and deleted ids leave facts and aggregates. The position moves afterwards,
+Of the rows sharing an id only the newest counts (`duplicates.py`); the others are recorded as
+the id's 'duplicate id' quarantine entry. The counted rows are parsed and validated, COPied into
+the session's temp tables and applied set-based: rows at the version we already hold are
+dropped first (re-applying is free and changes nothing), then facts are upserted while
+`country_stats` moves by new minus old in the same statement, the rows' quarantine entries are
+replaced, new rows are counted in `arrivals_hourly`, and deleted ids leave facts and aggregates. The position moves afterwards,
 in `state.save_position`.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from psycopg2.extras import execute_values
 from pisa import db
 from pisa.errors import LeaseLost
 from pisa.sync.capture import ChangeBatch
+from pisa.sync.duplicates import newest_per_id
 from pisa.sync.lease import Lease
 from pisa.sync.validate import Fact, Issue, parse_rows
 
@@ -47,10 +49,13 @@ def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> Chang
     session = lease.session
     if not lease.held:
         raise LeaseLost(f"{session.source}: a batch may only be applied while holding the sync lease")
-    facts, issues = parse_rows(session.source, batch.rows)
+    counted, not_counted = newest_per_id(batch.rows)
+    facts, issues = parse_rows(session.source, counted)
     changed = inserted = deleted = 0
     params = {"source": session.source, "seen_at": seen_at}
     with session.transaction() as cur:
+        if not_counted or batch.whole_ids:
+            _replace_duplicate_entries(cur, batch, not_counted, params)
         if facts:
             changed, inserted = _upsert_facts(cur, facts, issues, params)
         if batch.deleted_ids:
@@ -60,7 +65,8 @@ def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> Chang
 
 
 def _upsert_facts(cur, facts: list[Fact], issues: list[Issue], params: dict) -> tuple[int, int]:
-    cur.copy_expert(db.load_sql("central/copy_stage_rows.sql"), _copy_text(facts))
+    cur.copy_expert(db.load_sql("central/copy_stage_rows.sql"), _copy_text(
+        (f.id, f.version, f.escs, f.tmins, f.belong, f.durecec, f.content_hash) for f in facts))
     if issues:
         execute_values(cur, db.load_sql("central/insert_stage_issues.sql"),
                        [(i.id, i.column, i.raw_value, i.reason) for i in issues])
@@ -73,11 +79,20 @@ def _upsert_facts(cur, facts: list[Fact], issues: list[Issue], params: dict) -> 
     return changed, inserted
 
 
-def _copy_text(facts: list[Fact]) -> io.StringIO:
+def _replace_duplicate_entries(cur, batch: ChangeBatch, not_counted: list[tuple], params: dict) -> None:
+    # A batch of changed rows sees only some of an id's rows: it records the duplicates it saw.
+    # A repair read holds them all, so its ids without duplicates lose their entry too.
+    ids = {row[0] for row in (batch.rows if batch.whole_ids else not_counted)}
+    if not_counted:
+        cur.copy_expert(db.load_sql("central/copy_stage_duplicates.sql"),
+                        _copy_text((row[0], row[1], row[-1]) for row in not_counted))
+    cur.execute(db.load_sql("central/replace_duplicate_entries.sql"), {**params, "ids": sorted(ids)})
+
+
+def _copy_text(records) -> io.StringIO:
     buffer = io.StringIO()
-    for f in facts:
-        buffer.write("\t".join(map(_copy_field, (f.id, f.version, f.escs, f.tmins, f.belong, f.durecec,
-                                                 f.content_hash))))
+    for record in records:
+        buffer.write("\t".join(map(_copy_field, record)))
         buffer.write("\n")
     buffer.seek(0)
     return buffer

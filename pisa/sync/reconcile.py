@@ -1,4 +1,5 @@
-"""Reconcile: find deleted or drifted rows by bucketed checksums of (id, version), and repair them.
+"""Reconcile: find deleted or drifted rows by bucketed checksums of (id, version, content), and
+repair them.
 
 xmin cannot see deletes. Both sides hash each row's id and version and sum the hashes per id
 bucket; equal buckets cost one aggregate scan on each side and nothing more, and only the rows
@@ -12,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
 from pisa.sync.apply import ChangeCounts, apply_batch
 from pisa.sync.capture import Capture, ChangeBatch
@@ -69,14 +71,31 @@ def reconcile_source(lease: Lease, capture: Capture, *, approx_rows: int, batch_
     if differing:
         params["bucket_list"] = differing
         central_ids = {row_id for (row_id,) in session.run("central/ids_in_buckets.sql", **params)}
-        for rows in stream_rows(source_conn, "source/rows_in_buckets.sql", params, batch_rows):
+        for rows in whole_id_batches(stream_rows(source_conn, "source/rows_in_buckets.sql", params,
+                                                 batch_rows)):
             central_ids.difference_update(row[0] for row in rows)
-            result.add(apply_batch(lease, ChangeBatch(rows), seen_at=seen_at))
+            result.add(apply_batch(lease, ChangeBatch(rows, whole_ids=True), seen_at=seen_at))
         if central_ids:                     # what is left is gone from the source
             result.add(apply_batch(lease, ChangeBatch([], sorted(central_ids)), seen_at=seen_at))
         log.info("%s: reconcile: %s", session.source, result.describe())
     record_reconcile(session, result.describe())
     return result
+
+
+def whole_id_batches(batches: Iterator[list[tuple]]) -> Iterator[list[tuple]]:
+    """Re-cut batches of rows in id order so that no id's rows straddle two batches (a source
+    without a primary key may hold several rows per id; which counts needs them all at once)."""
+    carried: list[tuple] = []
+    for rows in batches:
+        rows = carried + rows
+        cut = len(rows)
+        while cut and rows[cut - 1][0] == rows[-1][0]:
+            cut -= 1
+        carried = rows[cut:]
+        if cut:
+            yield rows[:cut]
+    if carried:
+        yield carried
 
 
 def _checksums(rows: list[tuple]) -> dict[int, tuple[int, int]]:

@@ -70,4 +70,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     seen_at      timestamptz NOT NULL,
     PRIMARY KEY (source, id, column_name)
 );
+-- An id several source rows share (a source without a primary key): one entry, column 'id',
+-- reason 'duplicate id', for the rows not counted, with their number and the sum of their row
+-- hashes so reconcile's bucket checksums cover every source row (sql/central/bucket_checksums.sql).
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS duplicate_rows integer,
+                       ADD COLUMN IF NOT EXISTS duplicate_checksum numeric;
 CREATE INDEX IF NOT EXISTS quarantine_seen_at ON quarantine (seen_at DESC);

@@ -15,3 +15,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_issues (
     raw_value    text,
     reason       text    NOT NULL
 ) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_duplicates (
+    id       integer NOT NULL,
+    version  bigint  NOT NULL,
+    content_hash bigint
+) ON COMMIT DELETE ROWS;

@@ -24,10 +24,12 @@ class ChangeBatch:
     """Changed rows as the source holds them now, (id, version, cnt, escs, tmins, belong,
     durecec, content_hash), and ids of rows the source no longer holds. The content hash is
     `hashtextextended(row(cnt, escs, tmins, belong, durecec)::text, 0)`, of the raw texts the
-    figures depend on, as the source queries compute it."""
+    figures depend on, as the source queries compute it. `whole_ids`: the batch holds every
+    source row of each of its ids (a reconcile's repair read), not only the changed ones."""
 
     rows: list[tuple]
     deleted_ids: list[int] = field(default_factory=list)
+    whole_ids: bool = False
 
 
 class Capture(ABC):

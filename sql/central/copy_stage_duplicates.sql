@@ -1,0 +1,1 @@
+COPY stage_duplicates (id, version, content_hash) FROM STDIN
