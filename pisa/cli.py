@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--poll-interval", type=float, help="seconds between polls of a source (default PISA_POLL_INTERVAL)")
     sync.add_argument("--reconcile-every", type=float, default=None,
                       help="in follow mode, reconcile (find deletes and drift) each source this often, in seconds "
-                           "(default: as often as PISA_MAX_POLL_DUTY allows, every 2 to 60 s; 0: never)")
+                           "(default: as often as PISA_MAX_POLL_DUTY allows, every 5 to 60 s; 0: never)")
 
     rec = commands.add_parser("reconcile", help="checksum repair pass: deleted and drifted rows")
     rec.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")

@@ -22,8 +22,9 @@ REWRITES = {
 }
 
 
+@pytest.mark.parametrize("full_check", [True, False], ids=["reconcile", "a poll's delete check"])
 @pytest.mark.parametrize("rewrite", REWRITES)
-def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(env, rewrite):
+def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(env, rewrite, full_check):
     sync_and_reconcile(env)
     before, first_seen = central_figures(env), first_seen_times(env, "ALB")
     rewriter = env.source_conn("ALB")
@@ -36,10 +37,11 @@ def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_
     thread = threading.Thread(target=rewrite_slowly)
     thread.start()
     time.sleep(0.3)                          # the reconcile's snapshot, then its read waits on the lock
-    result = poll_source_once(env.settings, "ALB", reconcile_after=True)
+    result = poll_source_once(env.settings, "ALB", reconcile_after=full_check)
     thread.join()
     rewriter.close()
-    assert result.status == "ok" and result.reconcile.skipped is not None, result.describe()
+    check = result.reconcile if full_check else result.deletes
+    assert result.status == "ok" and check.skipped is not None, result.describe()
     assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
     sync_and_reconcile(env)                  # the rewritten rows come back as updates, not as new rows
     assert_exact(env)
@@ -135,3 +137,18 @@ def test_repair_reads_are_cut_so_that_no_id_straddles_two_batches():
     batches = list(whole_id_batches(iter([rows[0:2], rows[2:4], rows[4:6], rows[6:]])))
     assert batches == [[(1,)], [(2,), (2,), (2,), (3,)], [(4,), (4,)]]
     assert list(whole_id_batches(iter([[(5,), (5,)], [(5,)]]))) == [[(5,), (5,), (5,)]]
+
+
+def test_a_poll_takes_deleted_rows_out_by_counting_without_a_full_check(env):
+    sync_and_reconcile(env)
+    conn = env.source_conn("ARG")
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id DESC LIMIT 7)")
+        cur.execute("UPDATE responses SET escs = '1.25' WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 3)")
+    conn.commit()
+    conn.close()
+    result = poll_source_once(env.settings, "ARG")
+    assert result.reconcile is None and (result.deleted, result.changed) == (7, 3), result.describe()
+    assert result.deletes.differing <= 7
+    assert_exact(env)
+    assert poll_source_once(env.settings, "ARG").deletes is None       # counts equal: nothing to look for

@@ -21,13 +21,15 @@ log = logging.getLogger(__name__)
 COST_WINDOW = 20              # a poll's cost is the cheapest of the last this many polls
 COST_SAMPLES_NEEDED = 5       # ... once there are at least this many
 INTERVAL_LOG_CHANGE = 0.25    # log the interval again when it moves by more than this share
-RECONCILE_FLOOR_S = 2.0       # a full check at most this often: deletes leave within about this
+RECONCILE_FLOOR_S = 5.0       # a full check at most this often (deletes need none: see poll.py)
 RECONCILE_CEILING_S = 60.0    # ... and at least this often, however busy the polls
 RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this many
 # The share of PISA_MAX_POLL_DUTY that full checks may use; polls keep the rest. Measured under
 # Airflow on the 2-core box: checks every 2 s from twenty sources (about 0.4 of a core) pushed the
-# inserts' p99 from 0.35 s to 1 to 3 s.
-RECONCILE_SHARE = 0.25
+# inserts' p99 from 0.35 s to 1 to 3 s; a quarter still cost the tail at 500 rows/s. Deletes
+# now leave with each poll's count check, and full checks only catch rare drift (rows back at
+# an old version): a tenth is plenty.
+RECONCILE_SHARE = 0.1
 
 
 class PollPacer:
@@ -66,12 +68,11 @@ class PollPacer:
 
 
 class ReconcilePacer:
-    """When a source's next full check (reconcile: the deletes and drift xmin cannot see) is due.
+    """When a source's next full check (reconcile: the drift xmin cannot see) is due.
 
     Paced by the same budget as the polls: checks of all sources together may use RECONCILE_SHARE
     of `PISA_MAX_POLL_DUTY` (polls the rest), but a check comes no more often than every
-    RECONCILE_FLOOR_S (a delete then leaves the figures within about that plus a poll) and no
-    less often than every RECONCILE_CEILING_S.
+    RECONCILE_FLOOR_S and no less often than every RECONCILE_CEILING_S.
     `every_s` fixes the interval instead (`pisa sync --reconcile-every`; infinity: never).
     """
 

@@ -1,5 +1,6 @@
 """One poll of one source, as a plain loop: read the state, capture the changes batch by batch,
-apply each batch, optionally reconcile in the same source snapshot, then move the position.
+apply each batch, check for deletes (a capture that cannot see them) or reconcile in the same
+source snapshot, then move the position.
 
 Used by every runner (the CLI's follower and `--once`, the Airflow slots, the tests): the only
 place a batch travels from a source to a central commit.
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 from pisa.sync.apply import ChangeCounts, apply_batch
 from pisa.sync.capture import Capture
 from pisa.sync.lease import Lease
-from pisa.sync.reconcile import ReconcileResult, reconcile_source
+from pisa.sync.reconcile import ReconcileResult, reconcile_source, remove_deleted
 from pisa.sync.state import load_state, save_position
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class PollResult(ChangeCounts):
     lag_s: float | None = None
     duration_s: float = 0.0
     reconcile: ReconcileResult | None = None
+    deletes: ReconcileResult | None = None       # the count check's repairs, when it found any
     error: str | None = None
 
     def describe(self) -> str:
@@ -68,6 +70,10 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
             result.reconcile = reconcile_source(lease, capture, approx_rows=state.rows + result.inserted,
                                                 batch_rows=batch_rows, seen_at=seen_at)
             result.add(result.reconcile)
+        elif not capture.sees_deletes:
+            result.deletes = remove_deleted(lease, capture, batch_rows=batch_rows, seen_at=seen_at)
+            if result.deletes:
+                result.add(result.deletes)
         position = capture.position()
         save_position(session, position, rows=result.changed + result.deleted,
                       poll_ms=(time.monotonic() - started) * 1000, poll_interval_s=poll_interval_s)

@@ -75,4 +75,5 @@ CREATE TABLE IF NOT EXISTS quarantine (
 -- hashes so reconcile's bucket checksums cover every source row (sql/central/bucket_checksums.sql).
 ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS duplicate_rows integer,
                        ADD COLUMN IF NOT EXISTS duplicate_checksum numeric;
+CREATE INDEX IF NOT EXISTS quarantine_duplicate_ids ON quarantine (source) WHERE column_name = 'id';
 CREATE INDEX IF NOT EXISTS quarantine_seen_at ON quarantine (seen_at DESC);

@@ -36,6 +36,7 @@ class Capture(ABC):
     """One way of finding a source's changes, over a connection its runner owns."""
 
     name: str
+    sees_deletes: bool = False      # False: each poll also checks the row counts for deletes
 
     def __init__(self, source: str, source_conn, batch_rows: int):
         self.source = source
