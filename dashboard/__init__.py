@@ -17,6 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     from dashboard import api_v1, contract, db, errors, page
 
     app = Flask(__name__)
+    # '//static//x' would redirect to an absolute URL built from the request's Host header.
+    app.url_map.merge_slashes = False
     app.config.from_mapping(config or {})
     if "SETTINGS" not in app.config:
         app.config["SETTINGS"] = load_settings()
@@ -29,9 +31,16 @@ def create_app(config: dict | None = None) -> Flask:
          max_age=600)
     db.init_app(app)
     errors.init_app(app)
+    app.after_request(_no_sniffing)
     app.register_blueprint(contract.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_v1.health_bp)
     app.register_blueprint(page.bp)
     logging.getLogger(__name__).info("dashboard serving %d sources", len(settings.sources))
     return app
+
+
+def _no_sniffing(response):
+    # A browser must take every answer as the type it says it is (JSON, never HTML or script).
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, jsonify, request
+import logging
+
+from flask import Blueprint, current_app, request
 
 from dashboard import figures, views
-from dashboard.db import DatabaseUnavailable, reader
+from dashboard.db import reader
+from dashboard.errors import error_response
 from dashboard.openapi import openapi_document
 from dashboard.params import parse_countries, parse_int, parse_source
 from dashboard.responses import encoded_response, json_response
@@ -15,6 +18,10 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
 QUARANTINE_PAGE_MAX = 500
+SUMMARIES_FAILING = ("the central database answers, but reading the summaries is failing; "
+                     "the figures served are from the last good read")
+
+log = logging.getLogger(__name__)
 
 
 @bp.get("/summary")
@@ -56,12 +63,12 @@ def openapi():
 
 @health_bp.get("/healthz")
 def healthz():
-    """200 when the central database answers now, 503 when not (never cached)."""
-    try:
-        reader().ping()
-    except DatabaseUnavailable as exc:
-        response = jsonify({"status": "unavailable", "message": f"central database: {exc}"})
-        response.status_code = 503
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    """200 when the central database answers now and the summaries can be read; a 503 in the
+    error shape when not (the database is asked every time)."""
+    summaries = reader()
+    summaries.ping()
+    summaries.snapshot()
+    if summaries.failure:                   # answering from an older read: say so
+        log.warning("healthz: the summaries' last read failed: %s", summaries.failure.reason)
+        return error_response(SUMMARIES_FAILING, 503)
     return json_response({"status": "ok"}, {})

@@ -1,11 +1,16 @@
 """The API's one way to the central DB: a SQLAlchemy engine pool over psycopg2, read-only role.
 
 `pool_pre_ping` checks a pooled connection before use, so a restarted database heals by itself.
+The pool has a connection per request thread, so no request waits for a free one.
 Reads of the summaries are cached for `api_cache_seconds`: a thousand viewers polling every
-second cost a handful of queries per second per process, not thousands.
+second cost a handful of queries per second per process, not thousands. One read of them runs
+at a time per process; while it runs, or after it failed, requests answer at once from the last
+good read (its age in the freshness headers), and without one they get a 503 within about a
+second: a slow or locked database never queues requests one behind another.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,17 +19,28 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dashboard.records import Arrivals, CountryStats, QuarantineEntry, SourceSync, records
 from pisa.db import first_line, load_sql
 
-POOL_SIZE = 4
-POOL_TIMEOUT_S = 2
-STALE_LIMIT_FACTOR = 5     # a read older than 5 cache periods is never served while refreshing
+log = logging.getLogger(__name__)
+
+POOL_TIMEOUT_S = 1          # the pool holds a connection per thread: waiting means trouble
+READ_WAIT_S = 1.0           # a request waits this long at most for another thread's read
+RETRY_AFTER_S = 1           # what a 503 tells the client to wait
 
 
 class DatabaseUnavailable(Exception):
-    """The central database did not answer; the API turns this into a 503."""
+    """The central database did not answer (or not in time); the API turns this into a 503."""
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """The last failed read of the summaries: why, and when (this process's monotonic clock)."""
+
+    reason: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -49,17 +65,19 @@ class SummaryReader:
     """The API's reads of the central DB: owns the engine; hands out (cached) snapshots of the
     summaries and one-off reads."""
 
-    def __init__(self, url: str, cache_seconds: float):
+    def __init__(self, url: str, cache_seconds: float, threads: int):
         self.engine = create_engine(
             make_url(url).set(drivername="postgresql+psycopg2"),
             connect_args={"connect_timeout": 3, "application_name": "pisa-api",
                           # UTC whatever the server's setting (an RDS parameter group may set
-                          # another): every hour bucket and time in the API is UTC.
-                          "options": "-c statement_timeout=5s -c timezone=UTC"},
-            pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_timeout=POOL_TIMEOUT_S,
+                          # another): every hour bucket and time in the API is UTC. A lock
+                          # (a migration, a VACUUM FULL) fails a read in a second, not five.
+                          "options": "-c statement_timeout=5s -c lock_timeout=1s -c timezone=UTC"},
+            pool_size=threads, max_overflow=1, pool_timeout=POOL_TIMEOUT_S,
             pool_pre_ping=True, isolation_level="REPEATABLE READ")
         self.cache_seconds = cache_seconds
         self._cached: tuple[float, Snapshot] | None = None
+        self.failure: ReadFailure | None = None     # of the summaries, until a read succeeds
         self._lock = threading.Lock()
 
     @staticmethod
@@ -73,36 +91,56 @@ class SummaryReader:
         return connection.exec_driver_sql(load_sql(name), params or {}).scalar_one()
 
     def read(self, work):
-        """Run `work(connection)` in one read-only transaction; database errors become 503s."""
+        """Run `work(connection)` in one read-only transaction; a database that fails, or is too
+        slow to hand out a connection, raises DatabaseUnavailable (a 503)."""
         try:
             with self.engine.connect() as connection:
                 with connection.begin():
                     return work(connection)
         except DBAPIError as exc:
             raise DatabaseUnavailable(first_line(exc.orig or exc)) from exc
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable(f"no free connection within {POOL_TIMEOUT_S} s") from exc
 
     def snapshot(self) -> Snapshot:
-        """The summaries, read at most once per `cache_seconds` per process.
+        """The summaries, read at most once per `cache_seconds` per process, one read at a time.
 
-        When the cached read expires, one thread refreshes it while the others keep answering
-        from the previous read (at most one refresh older), so no request queues behind the
-        database; only with nothing usable cached does a request wait for the read.
+        When the cached read expires, the thread that finds it so reads again while the others
+        answer at once from the previous read, however old (the freshness headers carry its
+        age); if the new read fails, the previous one answers too. With nothing read yet,
+        requests wait for the read under way, `READ_WAIT_S` at most, and share its outcome.
         """
+        requested = time.monotonic()
         cached = self._cached
-        if cached and time.monotonic() - cached[0] < self.cache_seconds:
+        if cached and requested - cached[0] < self.cache_seconds:
             return cached[1]
-        usable = cached and time.monotonic() - cached[0] < STALE_LIMIT_FACTOR * max(self.cache_seconds, 0.1)
-        if not self._lock.acquire(blocking=not usable):
-            return cached[1]                  # another thread is refreshing
+        if cached:
+            if not self._lock.acquire(blocking=False):
+                return cached[1]              # another thread is reading
+        elif not self._lock.acquire(timeout=READ_WAIT_S):
+            raise DatabaseUnavailable(f"reading the summaries has taken more than {READ_WAIT_S:g} s")
         try:
-            cached = self._cached
-            if cached and time.monotonic() - cached[0] < self.cache_seconds:
-                return cached[1]
-            snapshot = self.read(self._read_snapshot)
-            self._cached = (time.monotonic(), snapshot)
-            return snapshot
+            return self._refresh(requested)
         finally:
             self._lock.release()
+
+    def _refresh(self, requested: float) -> Snapshot:
+        cached, failure = self._cached, self.failure
+        if cached and cached[0] >= requested:
+            return cached[1]                  # read while this request waited
+        if not cached and failure and failure.at >= requested:
+            raise DatabaseUnavailable(failure.reason)     # failed while this request waited
+        try:
+            snapshot = self.read(self._read_snapshot)
+        except DatabaseUnavailable as exc:
+            self.failure = ReadFailure(str(exc), time.monotonic())
+            if not cached:
+                raise
+            log.warning("reading the summaries failed (%s); answering from the read of %.1f s ago",
+                        exc, time.monotonic() - cached[0])
+            return cached[1]
+        self._cached, self.failure = (time.monotonic(), snapshot), None
+        return snapshot
 
     def _read_snapshot(self, connection) -> Snapshot:
         stats = self._records(connection, "api/country_stats.sql", CountryStats)
@@ -125,7 +163,8 @@ class SummaryReader:
 def init_app(app: Flask) -> None:
     """Attach a SummaryReader built from the app's settings."""
     settings = app.config["SETTINGS"]
-    app.extensions["pisa_reader"] = SummaryReader(settings.api_url(), settings.api_cache_seconds)
+    app.extensions["pisa_reader"] = SummaryReader(settings.api_url(), settings.api_cache_seconds,
+                                                  settings.web_threads)
 
 
 def reader() -> SummaryReader:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard.db import DatabaseUnavailable
+from dashboard.db import RETRY_AFTER_S, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +25,40 @@ class ApiError(Exception):
         self.status = status
 
 
+DATABASE_DOWN = "the central database is not answering; retry shortly"
+MAX_QUERY_BYTES = 2048      # far beyond any valid query (20 country codes); gunicorn's own limit is 8190
+
+
 def error_response(message: str, status: int) -> Response:
-    """The JSON error body, with its status."""
+    """The JSON error body, with its status; a 503 says when to retry."""
     body = json.dumps({"error": {"status": status, "message": message}})
-    return Response(body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return Response(body, status=status, mimetype="application/json", headers=headers)
+
+
+def database_unavailable(exc: DatabaseUnavailable) -> Response:
+    """The 503 for a central database that failed: the details (host, database, the driver's
+    words) go to the log for the operator, not to the caller."""
+    log.warning("central database unavailable: %s", exc)
+    return error_response(DATABASE_DOWN, 503)
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers that give every failure the one error shape."""
 
+    @app.before_request
+    def _bounded_query():
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            return error_response(f"the query string is longer than {MAX_QUERY_BYTES} bytes", 414)
+        return None
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return error_response(exc.message, exc.status)
 
-    @app.errorhandler(DatabaseUnavailable)
-    def _database_down(exc: DatabaseUnavailable):
-        log.warning("central database unavailable: %s", exc)
-        return error_response("the central database is not answering; retry shortly", 503)
+    app.register_error_handler(DatabaseUnavailable, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

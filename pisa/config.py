@@ -57,6 +57,8 @@ SETTINGS = (
             "libpq URL the API reads the central DB with (empty: PISA_CENTRAL_URL as PISA_API_ROLE)."),
     Setting("PISA_API_CACHE_SECONDS", "0.1",
             "How long one API process reuses a read of the central summaries (0: read every request)."),
+    Setting("PISA_WEB_THREADS", "8",
+            "Threads per gunicorn worker; each API process pools as many central connections."),
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
     Setting("PISA_AIRFLOW_PORT", "8080", "Port of the Airflow UI and API server under `make run`."),
@@ -87,6 +89,7 @@ class Settings:
     api_password: str = field(repr=False)
     api_database_url: str = field(repr=False)
     api_cache_seconds: float
+    web_threads: int
     lagging_after_seconds: float
     cors_origins: tuple[str, ...]
     airflow_port: int
@@ -150,6 +153,7 @@ NUMBERS = {
     "PISA_SYNC_WORKERS": (int, 1, None),
     "PISA_LEASE_TIMEOUT_SECONDS": (float, 1, 86400),     # a day; PostgreSQL's timeouts stop near 24 days
     "PISA_API_CACHE_SECONDS": (float, 0, None),
+    "PISA_WEB_THREADS": (int, 1, 256),
     "PISA_LAGGING_AFTER_SECONDS": (float, 0, None),
     "PISA_AIRFLOW_PORT": (int, 1, 65535),
 }

@@ -211,9 +211,9 @@ def test_database_down_is_a_503_and_heals_by_itself(api_client, make_env):
     try:
         for path in ("/submissions", "/api/v1/summary", "/api/v1/quarantine"):
             assert_error_shape(client.get(path), 503, DATABASE_DOWN)
-        health = client.get("/healthz")
-        assert health.status_code == 503 and set(health.get_json()) == {"status", "message"}
-        assert health.get_json()["status"] == "unavailable"
+        health = client.get("/healthz")          # the one shape, and no host, port or database name
+        assert_error_shape(health, 503, DATABASE_DOWN)
+        assert health.headers["Retry-After"] == "1"
         from pisa.central_setup import init_central
         init_central(env.settings.replace(central_url=late_url))          # the database comes (back)
         assert client.get("/submissions").get_json() == {"count": 0}
@@ -227,6 +227,35 @@ def test_database_down_is_a_503_and_heals_by_itself(api_client, make_env):
         assert client.get("/submissions").status_code == 200               # pool_pre_ping reconnects
     finally:
         db.drop_database(late_url)
+
+
+IF_MATCH_FAILED = ("If-Match: the resource's current ETag is not among those given "
+                   "(a weak ETag never matches If-Match)")
+
+
+def test_etags_are_weak_where_ages_move_in_the_body_and_strong_where_they_hash_it(api_client, synced):
+    client = api_client(synced)
+    for path in ("/api/v1/summary", "/api/v1/sources", "/api/v1/quarantine"):
+        etag = client.get(path).headers["ETag"]
+        assert etag.startswith('W/"'), path
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
+        assert_error_shape(client.get(path, headers={"If-Match": etag}), 412, IF_MATCH_FAILED)
+    for path in (*CONTRACT_PATHS, "/sot", "/api/v1/openapi.json"):
+        etag = client.get(path).headers["ETag"]
+        assert etag.startswith('"'), path
+        assert client.get(path, headers={"If-Match": etag}).status_code == 200, path
+        assert_error_shape(client.get(path, headers={"If-Match": '"other"'}), 412, IF_MATCH_FAILED)
+
+
+def test_every_answer_says_nosniff_and_odd_requests_keep_the_error_shape(api_client, synced):
+    client = api_client(synced)
+    for path in ("/", "/tmins", "/api/v1/summary", "/healthz", "/static/js/main.js", "/nowhere"):
+        assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path
+    steered = client.get("//static//js/main.js", headers={"Host": "attacker.example"})
+    assert_error_shape(steered, 404, NotFound.description)
+    assert "Location" not in steered.headers
+    assert_error_shape(client.get("/tmins?countries=" + "A" * 2100), 414,
+                       "the query string is longer than 2048 bytes")
 
 
 def test_the_api_reads_as_its_read_only_role(api_client, synced):
