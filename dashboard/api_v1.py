@@ -8,13 +8,11 @@ from flask import Blueprint, current_app, jsonify, request
 from dashboard import figures, views
 from dashboard.db import DatabaseUnavailable, reader
 from dashboard.openapi import openapi_document
-from dashboard.params import parse_countries, parse_int, parse_source
+from dashboard.params import LIMIT, OFFSET, parse_countries, parse_int, parse_source
 from dashboard.responses import encoded_response, json_response
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
-
-QUARANTINE_PAGE_MAX = 500
 
 
 @bp.get("/summary")
@@ -39,8 +37,8 @@ def quarantine():
     """Malformed values of present rows, newest first, paginated (`limit`, `offset`, `source`)."""
     settings = current_app.config["SETTINGS"]
     source = parse_source(request, settings.sources)
-    limit = parse_int(request, "limit", 50, 1, QUARANTINE_PAGE_MAX)
-    offset = parse_int(request, "offset", 0, 0, 10**9)
+    limit = parse_int(request, LIMIT)
+    offset = parse_int(request, OFFSET)
     fresh = views.freshness_now(reader().snapshot(), settings)
     total, entries = reader().quarantine_page(source, limit, offset)
     items = [{**asdict(entry), "seen_at": figures.iso(entry.seen_at)} for entry in entries]
@@ -51,7 +49,7 @@ def quarantine():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API."""
-    return json_response(openapi_document(), {})
+    return json_response(openapi_document(current_app.config["SETTINGS"].sources), {})
 
 
 @health_bp.get("/healthz")
