@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser run test bench clean
+.PHONY: install browser run test schemathesis bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# Schemathesis over the whole OpenAPI document, every check, against the app over a synced database.
+schemathesis: install
+	$(BIN)/python -m pytest -q tests/test_schemathesis.py
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -1,9 +1,8 @@
 """The versioned API: one summary of every chart, source health, quarantine, OpenAPI, health."""
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import logging
+from dataclasses import asdict
 
 from flask import Blueprint, current_app, request
 
@@ -11,13 +10,12 @@ from dashboard import figures, views
 from dashboard.db import reader
 from dashboard.errors import error_response
 from dashboard.openapi import openapi_document
-from dashboard.params import parse_countries, parse_int, parse_source
+from dashboard.params import LIMIT, OFFSET, parse_countries, parse_int, parse_source
 from dashboard.responses import encoded_response, json_response
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
-QUARANTINE_PAGE_MAX = 500
 SUMMARIES_FAILING = ("the central database answers, but reading the summaries is failing; "
                      "the figures served are from the last good read")
 
@@ -46,8 +44,8 @@ def quarantine():
     """Malformed values of present rows, newest first, paginated (`limit`, `offset`, `source`)."""
     settings = current_app.config["SETTINGS"]
     source = parse_source(request, settings.sources)
-    limit = parse_int(request, "limit", 50, 1, QUARANTINE_PAGE_MAX)
-    offset = parse_int(request, "offset", 0, 0, 10**9)
+    limit = parse_int(request, LIMIT)
+    offset = parse_int(request, OFFSET)
     fresh = views.freshness_now(reader().snapshot(), settings)
     total, entries = reader().quarantine_page(source, limit, offset)
     items = [{**asdict(entry), "seen_at": figures.iso(entry.seen_at)} for entry in entries]
@@ -58,7 +56,7 @@ def quarantine():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API."""
-    return json_response(openapi_document(), {})
+    return json_response(openapi_document(current_app.config["SETTINGS"].sources), {})
 
 
 @health_bp.get("/healthz")

@@ -1,16 +1,16 @@
 """The OpenAPI 3.1 document of the API. Its schemas are JSON Schema: the tests validate every
-real response against them, so the document cannot drift from what the API sends."""
+real response against them, so the document cannot drift from what the API sends, and schemathesis
+fuzzes the app against the whole document (tests/test_schemathesis.py). The query parameters' schemas
+come from dashboard/params.py, the rules the server parses by, for the served countries."""
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple
+
+from dashboard.params import LIMIT, MAX_COUNTRIES_TEXT, OFFSET, IntParam, countries_pattern, source_pattern
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
-COUNTRIES_PARAM = {
-    "name": "countries", "in": "query", "required": False,
-    "description": "Comma-separated alpha-3 codes, case-insensitive; absent or empty means all.",
-    "schema": {"type": "string"}, "example": "ALB,ARG",
-}
 FRESHNESS = {
     "as_of": {**TIME_OR_NULL, "description": "Oldest synced_through among healthy sources."},
     "age_ms": {"type": ["integer", "null"], "description": "Age of as_of when this response was made."},
@@ -74,56 +74,105 @@ SCHEMAS = {
             "seen_at": {"type": "string", "format": "date-time"}})},
     }),
     "Health": _object({"status": {"enum": ["ok", "unavailable"]}, "message": {"type": "string"}}, ["status"]),
+    "Document": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
 }
 
-# path -> (summary, response schema, takes ?countries=, extra parameters)
+
+class Route(NamedTuple):
+    """One documented GET: what it answers, its parameters, its kind of ETag, whether it reads the database."""
+
+    summary: str
+    schema: str
+    parameters: tuple = ()
+    weak_etag: bool = False
+    reads_database: bool = True
+
+
 PATHS = {
-    "/submissions": ("Rows across all sources (big number chart).", "Submissions", False, []),
-    "/sot": ("Rows per hour of first arrival, last 24 hours, UTC (line chart).", "SubmissionsOverTime", False, []),
-    "/tmins": ("Mean learning hours per week by country (bar chart).", "LearningHours", True, []),
-    "/escs": ("Mean ESCS by country (choropleth).", "Escs", True, []),
-    "/eeb": ("Mean early education (x) vs sense of belonging (y), sized by rows (bubbles).",
-             "EarlyEducationVsBelonging", True, []),
-    "/api/v1/summary": ("All five charts, freshness and per-source health in one document.", "Summary", True, []),
-    "/api/v1/sources": ("Per source: rows, last sync, lag, state, last error.", "Sources", False, []),
-    "/api/v1/quarantine": ("Malformed source values with reasons, newest first.", "QuarantinePage", False, [
-        {"name": "source", "in": "query", "schema": {"type": "string"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-    ]),
-    "/healthz": ("200 when the central database answers, 503 when not.", "Health", False, []),
+    "/submissions": Route("Rows across all sources (big number chart).", "Submissions"),
+    "/sot": Route("Rows per hour of first arrival, last 24 hours, UTC (line chart).", "SubmissionsOverTime"),
+    "/tmins": Route("Mean learning hours per week by country (bar chart).", "LearningHours", ("countries",)),
+    "/escs": Route("Mean ESCS by country (choropleth).", "Escs", ("countries",)),
+    "/eeb": Route("Mean early education (x) vs sense of belonging (y), sized by rows (bubbles).",
+                  "EarlyEducationVsBelonging", ("countries",)),
+    "/api/v1/summary": Route("All five charts, freshness and per-source health in one document.", "Summary",
+                             ("countries",), weak_etag=True),
+    "/api/v1/sources": Route("Per source: rows, last sync, lag, state, last error.", "Sources", weak_etag=True),
+    "/api/v1/quarantine": Route("Malformed source values with reasons, newest first.", "QuarantinePage",
+                                ("source", LIMIT, OFFSET), weak_etag=True),
+    "/healthz": Route("200 when the central database answers, 503 when not.", "Health"),
+    "/api/v1/openapi.json": Route("This document.", "Document", reads_database=False),
+}
+
+ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+STRONG_ETAG = {"description": "Changes whenever the body does.", "schema": {"type": "string", "pattern": '^"[^"]*"$'}}
+WEAK_ETAG = {"description": "A weak validator: it changes with the figures and states, not with the ages and lags "
+                            "(`as_of`, `age_ms`, `lag_ms`) that move every poll; a 304 means the same figures. "
+                            "If-Match compares strongly: a weak ETag never matches it (412).",
+             "schema": {"type": "string", "pattern": '^W/"[^"]*"$'}}
+FRESHNESS_HEADERS = {
+    "X-Data-As-Of": {"description": "`as_of` of the data (absent before the first sync).",
+                     "schema": {"type": "string", "format": "date-time"}},
+    "X-Data-Age-Ms": {"description": "Its age when this response was made.", "schema": {"type": "integer"}},
+}
+RESPONSES = {
+    "BadRequest": {"description": "A malformed query parameter; the message names it.", "content": ERROR},
+    "NotFound": {"description": "Any path not in this document.", "content": ERROR},
+    "MethodNotAllowed": {"description": "Any method but GET, HEAD and OPTIONS (CORS).", "content": ERROR,
+                         "headers": {"Allow": {"schema": {"type": "string"}}}},
+    "UriTooLong": {"description": "A request line too long for the server.", "content": ERROR},
+    "Unavailable": {"description": "The central database is not answering (or too slowly); retry after the "
+                                   "given seconds.", "content": ERROR,
+                    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}}},
 }
 
 
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def _parameter(param: str | IntParam, served: tuple[str, ...]) -> dict:
+    """One query parameter, from the rules dashboard/params.py parses it by."""
+    if isinstance(param, IntParam):
+        return {"name": param.name, "in": "query", "required": False,
+                "description": f"{param.description} Given empty it is a 400.",
+                "schema": {"type": "integer", "minimum": param.low, "maximum": param.high,
+                           "default": param.default}}
+    if param == "countries":
+        return {"name": "countries", "in": "query", "required": False,
+                "description": "Comma-separated served codes, case-insensitive; spaces around a code and empty "
+                               "segments are ignored; absent or empty means all.",
+                "schema": {"type": "string", "maxLength": MAX_COUNTRIES_TEXT, "pattern": countries_pattern(served)},
+                "example": ",".join(served[:2])}
+    return {"name": "source", "in": "query", "required": False,
+            "description": "One served code, case-insensitive; absent means all.",
+            "schema": {"type": "string", "pattern": source_pattern(served)}, "example": served[0]}
 
 
-def _operation(summary: str, schema: str, filtered: bool, extra: list[dict]) -> dict:
-    ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-          "headers": {"ETag": {"schema": {"type": "string"}},
-                      "X-Data-As-Of": {"schema": {"type": "string", "format": "date-time"}},
-                      "X-Data-Age-Ms": {"schema": {"type": "integer"}}}}
-    responses = {"200": ok, "304": {"description": "Not modified since the ETag in If-None-Match."},
-                 "400": _error("A malformed query parameter; the message names it."),
-                 "503": _error("The central database is not answering.")}
-    if schema == "Health":
-        responses = {"200": {"description": "OK", "content": ok["content"]},
-                     "503": {"description": "Unavailable", "content": ok["content"]}}
-    return {"get": {"summary": summary, "parameters": ([COUNTRIES_PARAM] if filtered else []) + extra,
-                    "responses": responses}}
+def _operation(route: Route, served: tuple[str, ...]) -> dict:
+    headers = {"ETag": WEAK_ETAG if route.weak_etag else STRONG_ETAG, **FRESHNESS_HEADERS}
+    parameters = [_parameter(p, served) for p in route.parameters]
+    responses = {
+        "200": {"description": "OK", "headers": headers,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.schema}"}}}},
+        "304": {"description": "Not modified since the ETag in If-None-Match.", "headers": headers},
+        **({"400": {"$ref": "#/components/responses/BadRequest"}} if parameters else {}),
+        "404": {"$ref": "#/components/responses/NotFound"},
+        "405": {"$ref": "#/components/responses/MethodNotAllowed"},
+        "414": {"$ref": "#/components/responses/UriTooLong"},
+        **({"503": {"$ref": "#/components/responses/Unavailable"}} if route.reads_database else {}),
+    }
+    return {"get": {"summary": route.summary, "parameters": parameters, "responses": responses}}
 
 
 @cache
-def openapi_document() -> dict:
-    """The whole OpenAPI document."""
+def openapi_document(served: tuple[str, ...]) -> dict:
+    """The whole OpenAPI document for an API serving these countries."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "Live PISA dashboard API", "version": "1.0.0",
                  "description": "Exact, pre-aggregated PISA 2018 figures from 20 country sources, "
-                                "synced within a second. Every JSON response carries an ETag."},
-        "paths": {path: _operation(*spec) for path, spec in PATHS.items()} | {
-            "/api/v1/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OK"}}}}},
-        "components": {"schemas": SCHEMAS},
+                                "synced within a second. Every JSON response carries an ETag (a weak one on "
+                                "/api/v1/summary, /api/v1/sources and /api/v1/quarantine, whose ages move every "
+                                "poll); If-None-Match "
+                                "gets a bodiless 304. Every error, whatever the path or method, is "
+                                '{"error": {"status": ..., "message": ...}}.'},
+        "paths": {path: _operation(route, served) for path, route in PATHS.items()},
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
     }
