@@ -88,16 +88,19 @@ def maintenance_connection(url: str) -> Iterator:
 
 
 def create_database(url: str, *, reset: bool = False) -> bool:
-    """Create the database `url` names; with reset, drop it first. True when it was created."""
+    """Create the database `url` names; with reset, drop it first. True when it was created.
+    Either way PUBLIC keeps no access to it (no CONNECT, no TEMP): only its owner and the roles
+    it grants, such as the API role on the central database, get in."""
     name = database_name(url)
     with maintenance_connection(url) as conn, conn.cursor() as cur:
         if reset:
             cur.execute(_database_statement("admin/drop_database.sql", name))
         cur.execute(load_sql("admin/database_exists.sql"), (name,))
-        if cur.fetchone():
-            return False
-        cur.execute(_database_statement("admin/create_database.sql", name))
-        return True
+        created = not cur.fetchone()
+        if created:
+            cur.execute(_database_statement("admin/create_database.sql", name))
+        cur.execute(_database_statement("admin/revoke_public_access.sql", name))
+        return created
 
 
 def drop_database(url: str) -> None:
