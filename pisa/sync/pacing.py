@@ -30,6 +30,8 @@ RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this 
 # now leave with each poll's count check, and full checks only catch rare drift (rows back at
 # an old version): a tenth is plenty.
 RECONCILE_SHARE = 0.1
+RETRY_FIRST_S = 0.5           # after a failed poll, the first retry comes this soon
+RETRY_MAX_S = 2.0             # ... and later ones at most this far apart
 
 
 class PollPacer:
@@ -97,3 +99,38 @@ class ReconcilePacer:
             self.interval_s = min(max(wanted, RECONCILE_FLOOR_S), RECONCILE_CEILING_S)
         self.next_at = time.monotonic() + self.interval_s
         return self.interval_s
+
+
+class RetryBackoff:
+    """The wait before retrying a source after a failed poll: 0.5 s, doubling to RETRY_MAX_S.
+
+    Short on purpose: a database that restarts answers again within seconds, and every source
+    must resume within RETRY_MAX_S of that; twenty sources retrying every 2 s cost nothing. Only
+    the first failure of a run of them is a warning; the repeats are counted and the recovery
+    says how long the outage lasted.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self.wait_s = 0.0
+        self.failures = 0
+        self._since = 0.0
+
+    def failed(self, message: str, *, exc_info: bool = False) -> float:
+        """Account for one failure; the seconds to wait before the next try."""
+        if not self.failures:
+            self._since = time.monotonic()
+            log.warning("%s: sync failed (%s); retrying every %.1f s at most until it works", self.source,
+                        message, RETRY_MAX_S, exc_info=exc_info)
+        else:
+            log.debug("%s: sync failed again (%s)", self.source, message)
+        self.failures += 1
+        self.wait_s = min(RETRY_MAX_S, self.wait_s * 2 or RETRY_FIRST_S)
+        return self.wait_s
+
+    def succeeded(self) -> None:
+        """A poll worked: log the recovery, if any, and start over."""
+        if self.failures:
+            log.info("%s: recovered, syncing again after %d failed attempts over %.1f s", self.source,
+                     self.failures, time.monotonic() - self._since)
+        self.wait_s, self.failures = 0.0, 0

@@ -16,7 +16,7 @@ from pisa.config import Settings
 from pisa.errors import PisaError
 from pisa.sync.capture import Capture, capture_for
 from pisa.sync.lease import Lease
-from pisa.sync.pacing import PollPacer, ReconcilePacer
+from pisa.sync.pacing import PollPacer, ReconcilePacer, RetryBackoff
 from pisa.sync.poll import PollResult, poll_source
 from pisa.sync.session import SyncSession
 from pisa.sync.state import record_error
@@ -24,7 +24,6 @@ from pisa.sync.state import record_error
 log = logging.getLogger(__name__)
 
 LEASE_RETRY_S = 1.0
-MAX_BACKOFF_S = 30.0
 
 
 class SourceRunner:
@@ -108,8 +107,9 @@ class SourceRunner:
 
     def follow(self, stop: threading.Event, reconcile_every_s: float | None = None) -> None:
         """Poll until `stop` is set: log busy polls, reconcile when due (`ReconcilePacer`: paced
-        by the CPU budget unless `reconcile_every_s` fixes it), back off on errors."""
-        backoff = 0.0
+        by the CPU budget unless `reconcile_every_s` fixes it), retry failures every 2 s at most
+        (`RetryBackoff`)."""
+        retries = RetryBackoff(self.source)
         waiting_logged = False
         reconciles = ReconcilePacer(self.settings, reconcile_every_s)
         try:
@@ -123,19 +123,14 @@ class SourceRunner:
                         continue
                     waiting_logged = False
                     result = self.poll_paced(reconciles)
-                    if backoff:
-                        log.info("%s: recovered, syncing again", self.source)
-                    backoff = 0.0
+                    retries.succeeded()
                     stop.wait(self.pacer.pause_after(result.duration_s))
                 except Exception as exc:  # a follower must outlive any one failed poll
-                    backoff = min(MAX_BACKOFF_S, backoff * 2 or 1.0)
                     message = db.first_line(exc)
-                    expected = isinstance(exc, (PisaError, psycopg2.Error))
-                    log.warning("%s: sync failed (%s); retrying in %.0f s", self.source, message, backoff,
-                                exc_info=not expected)
+                    wait_s = retries.failed(message, exc_info=not isinstance(exc, (PisaError, psycopg2.Error)))
                     self.record_error(message)
                     self.close()
-                    stop.wait(backoff)
+                    stop.wait(wait_s)
         finally:
             self.close()
 

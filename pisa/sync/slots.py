@@ -17,7 +17,7 @@ from pisa.config import Settings
 from pisa.errors import LeaseHeld
 from pisa.sync.lease import RECONCILE_APP, STREAM_APP, is_successor
 from pisa.sync.poll import PollResult
-from pisa.sync.pacing import ReconcilePacer
+from pisa.sync.pacing import ReconcilePacer, RetryBackoff
 from pisa.sync.runner import SourceRunner
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,21 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         summary.waited_for_lease_s = time.monotonic() - started
         held_from = time.monotonic()
         log.info("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
-        reconciles = ReconcilePacer(settings)        # deletes within seconds
+        reconciles = ReconcilePacer(settings)
+        retries = RetryBackoff(source)
         while True:
-            result = sync.poll_paced(reconciles)
+            try:
+                result = sync.poll_paced(reconciles)
+            except Exception as exc:    # a database restart: resume within this run, in seconds
+                if time.monotonic() - held_from >= max_seconds:
+                    raise
+                sync.record_error(db.first_line(exc))
+                sync.close()
+                if not _take_back(sync, retries, db.first_line(exc), until=held_from + max_seconds):
+                    summary.ended_because = "another run took the lease while the databases were away"
+                    break
+                continue
+            retries.succeeded()
             summary.record(result)
             waiters = sync.lease.waiters()
             if any(is_successor(name) for name in waiters):
@@ -96,6 +108,21 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         sync.close()            # releases the lease: the queued successor takes it at once
         if summary.ended_because:
             log.info("%s", summary.describe())
+
+
+def _take_back(sync: SourceRunner, retries: RetryBackoff, message: str, *, until: float) -> bool:
+    """After a failed poll, wait (`RetryBackoff`, 2 s at most) and take the lease again; False
+    when another run holds it now. Raises the last failure when the databases are still away
+    at `until` (the task fails and Airflow retries it)."""
+    while True:
+        time.sleep(retries.failed(message))
+        try:
+            return sync.try_acquire()
+        except Exception as exc:
+            sync.close()
+            if time.monotonic() >= until:
+                raise
+            message = db.first_line(exc)
 
 
 def reconcile_slot(settings: Settings, source: str) -> PollResult:
