@@ -12,9 +12,11 @@ import logging
 import time
 from dataclasses import dataclass
 
+import psycopg2
+
 from pisa import db
 from pisa.config import Settings
-from pisa.errors import LeaseHeld
+from pisa.errors import CentralUnavailable, LeaseHeld, SourceUnavailable
 from pisa.sync.lease import RECONCILE_APP, STREAM_APP, is_successor
 from pisa.sync.poll import PollResult
 from pisa.sync.pacing import ReconcilePacer, RetryBackoff
@@ -23,6 +25,10 @@ from pisa.sync.runner import SourceRunner
 log = logging.getLogger(__name__)
 
 __all__ = ["STREAM_APP", "RECONCILE_APP", "SlotSummary", "stream_slot", "reconcile_slot"]
+
+# What a database restart or failover looks like to a run: retried within the run. Anything else
+# (a missing table, a bug) fails the task, for Airflow's retries and the operator.
+CONNECTION_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError, CentralUnavailable, SourceUnavailable)
 
 
 @dataclass
@@ -75,7 +81,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         while True:
             try:
                 result = sync.poll_paced(reconciles)
-            except Exception as exc:    # a database restart: resume within this run, in seconds
+            except CONNECTION_LOST as exc:    # a database restart: resume within this run, in seconds
                 if time.monotonic() - held_from >= max_seconds:
                     raise
                 sync.record_error(db.first_line(exc))
@@ -118,7 +124,7 @@ def _take_back(sync: SourceRunner, retries: RetryBackoff, message: str, *, until
         time.sleep(retries.failed(message))
         try:
             return sync.try_acquire()
-        except Exception as exc:
+        except CONNECTION_LOST as exc:
             sync.close()
             if time.monotonic() >= until:
                 raise
