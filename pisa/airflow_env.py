@@ -1,7 +1,8 @@
 """Airflow's environment for `make run`, derived from our settings: `eval "$(python -m pisa.airflow_env)"`.
 
-`--prepare` creates Airflow's metadata database and exits 3 when PostgreSQL's max_connections is
-too low for the whole product; `--raise-max-connections` raises it (a restart applies it).
+`--prepare` creates Airflow's metadata database and the admin passwords file (mode 0600: Airflow
+would write it world-readable) and exits 3 when PostgreSQL's max_connections is too low for the
+whole product; `--raise-max-connections` raises it (a restart applies it).
 
 One place turns PISA_* settings into AIRFLOW__* configuration and AIRFLOW_CONN_* connections, so
 the DAGs and the rest of the product always point at the same databases.
@@ -21,13 +22,30 @@ from pisa.config import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def airflow_home(settings: Settings) -> Path:
+    """Per metadata database: two differently configured stacks never share a home."""
+    return ROOT / ".airflow" / db.database_name(settings.airflow_db_url)
+
+
+def passwords_file(settings: Settings) -> Path:
+    """Where the simple auth manager keeps the generated `admin` password (plain text)."""
+    return airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
+
+
+def local_host(listen_host: str) -> str:
+    """How a process on this machine reaches a server listening on `listen_host`."""
+    if listen_host in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
+        return "localhost"
+    return f"[{listen_host}]" if ":" in listen_host else listen_host
+
+
 def airflow_environment(settings: Settings) -> dict[str, str]:
     """AIRFLOW__* settings and AIRFLOW_CONN_* connections for this deployment."""
     port = settings.airflow_port
+    host = local_host(settings.airflow_host)
     env = {
-        # Per metadata database and port: two differently configured stacks never share a home
-        # or a log-server port (8793/8794 for the default 8080).
-        "AIRFLOW_HOME": str(ROOT / ".airflow" / db.database_name(settings.airflow_db_url)),
+        # Per port too: two stacks never share a log-server port (8793/8794 for the default 8080).
+        "AIRFLOW_HOME": str(airflow_home(settings)),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 713),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 714),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
@@ -39,10 +57,13 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": str(max(48, 3 * len(settings.sources))),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(settings)),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(settings.airflow_db_url),
+        # Airflow's own default host is 0.0.0.0: the UI and API on every interface.
+        "AIRFLOW__API__HOST": settings.airflow_host,
         "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://{host}:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{host}:{port}/execution/",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # The one DAG file changes only with a deploy: re-parse it every 5 minutes, not every
         # 30 s (each parse of 40 DAGs is a CPU burst that delays every source's polls).
@@ -71,12 +92,22 @@ def max_connections(url: str) -> int:
         return int(cur.fetchone()[0])
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` (and its folder) readable by its owner only; an existing file is made so too.
+    Airflow appends to the file it finds, keeping its mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
 def main(argv: list[str]) -> int:
     settings = load_settings()
     if argv == ["--prepare"]:
         created = db.create_database(settings.airflow_db_url)
         print(f"Airflow metadata database {db.describe(settings.airflow_db_url)} "
               f"{'created' if created else 'exists'}", file=sys.stderr)
+        create_private_file(Path(os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+                                 or passwords_file(settings)))
         if max_connections(settings.central_url) < NEEDED_CONNECTIONS:
             print(f"max_connections is below {NEEDED_CONNECTIONS}", file=sys.stderr)
             return 3
@@ -87,7 +118,7 @@ def main(argv: list[str]) -> int:
                 value=sql.Literal(NEEDED_CONNECTIONS)))
         return 0
     for name, value in airflow_environment(settings).items():
-        if name not in os.environ:      # an explicit setting wins (docker-compose sets the API host)
+        if name not in os.environ:      # an explicit setting wins (docker-compose sets the execution API URL)
             print(f"export {name}={shlex.quote(value)}")
     return 0
 

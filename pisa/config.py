@@ -62,6 +62,8 @@ SETTINGS = (
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
     Setting("PISA_AIRFLOW_PORT", "8080", "Port of the Airflow UI and API server under `make run`."),
+    Setting("PISA_AIRFLOW_HOST", "127.0.0.1",
+            "Address the Airflow UI and API server listen on under `make run` (0.0.0.0: every interface)."),
     Setting("PISA_RUN_SYNC", "airflow",
             "What syncs the sources under `make run`: airflow, or cli for the sync core's own follower."),
     Setting("PISA_AIRFLOW_DB_URL", "postgresql://postgres@127.0.0.1:5432/pisa_airflow",
@@ -93,6 +95,7 @@ class Settings:
     lagging_after_seconds: float
     cors_origins: tuple[str, ...]
     airflow_port: int
+    airflow_host: str
     run_sync: str
     airflow_db_url: str = field(repr=False)
 

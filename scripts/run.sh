@@ -71,7 +71,7 @@ if [ "$PISA_RUN_SYNC" = airflow ]; then
     start airflow scheduler     >"$logs/scheduler.out" 2>&1
     start airflow dag-processor >"$logs/dag-processor.out" 2>&1
     start airflow triggerer     >"$logs/triggerer.out" 2>&1
-    start airflow api-server --port "$AIRFLOW__API__PORT" >"$logs/api-server.out" 2>&1
+    start airflow api-server --host "$AIRFLOW__API__HOST" --port "$AIRFLOW__API__PORT" >"$logs/api-server.out" 2>&1
 else
     start $PISA sync
 fi
@@ -82,12 +82,9 @@ echo "  Chart page:    http://127.0.0.1:$PISA_PORT/"
 echo "  Dashboard API: http://127.0.0.1:$PISA_PORT/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
 echo "  Sources:       http://127.0.0.1:$PISA_PORT/api/v1/sources   OpenAPI: http://127.0.0.1:$PISA_PORT/api/v1/openapi.json"
 if [ "$PISA_RUN_SYNC" = airflow ]; then
-    echo "  Airflow UI:    http://127.0.0.1:$AIRFLOW__API__PORT  (logs: $AIRFLOW_HOME/logs)"
-    for _ in $(seq 1 60); do
-        [ -s "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" ] && break
-        sleep 1
-    done
-    echo "  Airflow login: $(cat "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo 'see the api-server log')"
+    echo "  Airflow UI:    $AIRFLOW__API__BASE_URL  (on $AIRFLOW__API__HOST; logs: $AIRFLOW_HOME/logs)"
+    # The password stays in its file (mode 0600), off the console and whatever records it.
+    echo "  Airflow login: admin, password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 fi
 status=0; wait -n "${pids[@]}" || status=$?
 echo "A part of the product exited (status $status); stopping the rest. Logs: ${AIRFLOW_HOME:-.}/logs"

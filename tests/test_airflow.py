@@ -19,7 +19,7 @@ from unittest import mock
 import pytest
 
 from pisa import schedule
-from pisa.airflow_env import airflow_environment
+from pisa.airflow_env import airflow_environment, create_private_file, passwords_file
 from pisa.config import COUNTRIES, load_settings
 from pisa.sources.writer import Simulator
 from tests.ground_truth import assert_exact
@@ -184,3 +184,50 @@ print("STATE", run.state)
     assert "ALB: took the sync lease" in output and "ended: reached its 2 s limit" in output
     assert_exact(env)              # the run alone brought every row, update and malformed value
 
+
+
+def test_the_api_server_listens_on_this_machine_only_unless_told_otherwise():
+    default = airflow_environment(load_settings({}))
+    assert (default["AIRFLOW__API__HOST"], default["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]) == (
+        "127.0.0.1", "http://localhost:8080/execution/")
+    everywhere = airflow_environment(load_settings({"PISA_AIRFLOW_HOST": "0.0.0.0"}))
+    assert (everywhere["AIRFLOW__API__HOST"], everywhere["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]) == (
+        "0.0.0.0", "http://localhost:8080/execution/")
+    one_address = airflow_environment(load_settings({"PISA_AIRFLOW_HOST": "10.1.2.3"}))
+    assert one_address["AIRFLOW__API__BASE_URL"] == "http://10.1.2.3:8080"
+
+
+# Airflow itself resolves our variables: its API server's host and the file its simple auth
+# manager writes the generated admin password to (which then must stay readable by its owner only).
+AIRFLOW_READS = """
+import json, os, stat
+from airflow.configuration import conf
+from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+SimpleAuthManager().init()
+path = SimpleAuthManager.get_generated_password_file()
+print(json.dumps({"host": conf.get("api", "host"), "passwords_file": path,
+                  "mode": oct(stat.S_IMODE(os.stat(path).st_mode)), "users": sorted(json.load(open(path)))}))
+"""
+
+
+def test_airflow_listens_where_we_say_and_its_password_file_is_private(airflow_env, tmp_path):
+    settings = load_settings({"PISA_AIRFLOW_DB_URL": "postgresql://postgres@127.0.0.1:5432/pisa_t_unused"})
+    ours = airflow_environment(settings)
+    passwords = tmp_path / "home" / "passwords.json.generated"
+    airflow_env.update({name: ours[name] for name in ("AIRFLOW__API__HOST", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS")})
+    airflow_env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(passwords)
+    create_private_file(passwords)                      # what `--prepare` does before Airflow starts
+    done = run_python(AIRFLOW_READS, airflow_env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "host": "127.0.0.1", "passwords_file": str(passwords), "mode": "0o600", "users": ["admin"]}
+    assert ours["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == str(passwords_file(settings))
+    assert passwords_file(settings).parent == Path(ours["AIRFLOW_HOME"])
+
+
+def test_an_existing_world_readable_password_file_is_made_private(tmp_path):
+    path = tmp_path / "passwords.json.generated"
+    path.write_text('{"admin": "secret"}\n')
+    path.chmod(0o644)
+    create_private_file(path)
+    assert (path.stat().st_mode & 0o777, path.read_text()) == (0o600, '{"admin": "secret"}\n')
