@@ -13,6 +13,9 @@ export PATH="$PWD/.venv/bin:$PATH"          # airflow starts its parts by callin
 # assigned before the eval, so that a configuration error stops `make run` here.
 settings="$(.venv/bin/python -m pisa.shell_env)"
 eval "$settings"
+# A port still held (say by parts of an earlier run) is named with its holder now, not found by a
+# part failing to bind after the others have started.
+.venv/bin/python -m pisa.ports || exit 1
 
 $PISA sources init                          # keeps sources that already exist
 $PISA central init
@@ -34,8 +37,13 @@ if [ "$PISA_RUN_SYNC" = airflow ]; then
 fi
 
 pids=()
+stopping=
 stop() {
-    trap - INT TERM EXIT
+    # A stop runs to its end whatever signals come meanwhile: GNU make forwards a second TERM, and
+    # a process manager may repeat its own. Ignored, they cannot cut it short and leave parts running.
+    stopping=1
+    trap '' INT TERM
+    trap - EXIT
     echo "Stopping: ${#pids[@]} parts"
     # Each part is a session of its own (setsid); Airflow's task processes live in it too.
     for pid in "${pids[@]}"; do pkill -TERM -s "$pid" 2>/dev/null || true; done
@@ -51,9 +59,15 @@ stop() {
     wait "${pids[@]}" 2>/dev/null || true
     echo "Stopped."
 }
-# Ctrl-C or a TERM stops everything and ends here (not as if a part had failed).
-trap 'stop; exit 130' INT
-trap 'stop; exit 143' TERM
+# Ctrl-C or a TERM stops everything and ends here (not as if a part had failed); one that comes
+# while a stop is already under way changes nothing.
+on_signal() {
+    [ -n "$stopping" ] && return
+    stop
+    exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 trap stop EXIT
 start() {   # each part in a session of its own, so stopping it stops all its children too
     setsid "$@" &

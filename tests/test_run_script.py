@@ -1,0 +1,162 @@
+"""`make run` (scripts/run.sh): a stop is complete whatever signals arrive meanwhile, and a start on
+a port still held says which port and what holds it.
+
+The script runs for real, in a session of its own as `make run` under a process manager would,
+with the CLI follower, one small source and free ports; every process it started is killed at the
+end whatever happens.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from pisa.ports import ports_in_use
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "pisa").exists(), reason="scripts/run.sh needs .venv (make install)"),
+    pytest.mark.skipif((ROOT / ".env").exists(), reason="the project's .env would override the test's settings"),
+]
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("", 0))
+        return probe.getsockname()[1]
+
+
+def listener(port: int) -> socket.socket:
+    held = socket.socket()
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind(("127.0.0.1", port))
+    held.listen()
+    return held
+
+
+def test_a_port_in_use_is_named_with_its_holder():
+    port = free_port()
+    with closing(listener(port)):
+        problems = ports_in_use({"PISA_PORT": port})
+    assert len(problems) == 1 and problems[0].startswith(f"port {port} (PISA_PORT) is in use, held by pid {os.getpid()}: ")
+    assert ports_in_use({"PISA_PORT": port}) == []
+
+
+class RunScript:
+    """scripts/run.sh in its own session; its output collected line by line."""
+
+    def __init__(self, env, **settings: str):
+        environment = {key: value for key, value in os.environ.items() if not key.startswith(("PISA_", "AIRFLOW"))}
+        environment.update({
+            "PYTHONPATH": str(ROOT),
+            "PISA_CENTRAL_URL": env.settings.central_url,
+            "PISA_SOURCE_URL_TEMPLATE": env.settings.source_url_template,
+            "PISA_SOURCES": ",".join(env.settings.sources),
+            "PISA_API_ROLE": env.settings.api_role,
+            "PISA_RUN_SYNC": "cli",
+            "PISA_SIM_RATE": "5",
+            "PISA_PORT": str(free_port()),
+            **settings,
+        })
+        self.port = int(environment["PISA_PORT"])
+        self.process = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=environment, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while text not in self.output:
+            assert self.process.poll() is None or text in self.output, f"run.sh ended:\n{self.output}"
+            assert time.monotonic() < deadline, f"no {text!r} within {timeout_s} s:\n{self.output}"
+            time.sleep(0.05)
+
+    def wait_until_serving(self, timeout_s: float) -> None:
+        """Until the API answers: the parts are up and running, their signal handlers set."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            assert self.process.poll() is None, f"run.sh ended:\n{self.output}"
+            assert time.monotonic() < deadline, f"the API did not answer within {timeout_s} s:\n{self.output}"
+            time.sleep(0.2)
+
+    def part_sessions(self) -> list[int]:
+        """The parts: each a session of its own, led by a child of the script."""
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in found.split() if int(pid) == os.getsid(int(pid))] if found else []
+
+    def signal_group(self, signum: int) -> None:
+        """What `kill -TERM -- -<pgid>` does: the script and whatever runs in its process group."""
+        os.killpg(self.process.pid, signum)
+
+
+def alive_in(sessions: list[int]) -> list[str]:
+    """Every process still running in any of these sessions."""
+    alive = []
+    for session in sessions:
+        found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
+        alive += found.splitlines()
+    return alive
+
+
+def kill_everything(run: RunScript, sessions: list[int]) -> None:
+    for session in sessions + run.part_sessions():
+        subprocess.run(["pkill", "-KILL", "-s", str(session)])
+    try:
+        run.signal_group(signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    run.process.wait(timeout=10)
+
+
+def test_a_stop_signalled_twice_as_make_does_still_stops_every_part(make_env):
+    env = make_env(sources=("ALB",), rows=50)
+    run = RunScript(env)
+    sessions: list[int] = []
+    try:
+        run.wait_for("Running (Ctrl-C stops everything)", timeout_s=60)
+        run.wait_until_serving(timeout_s=30)
+        sessions = run.part_sessions()
+        assert len(sessions) == 3, run.output        # simulator, follower, gunicorn
+        run.signal_group(signal.SIGTERM)
+        run.wait_for("Stopping: 3 parts", timeout_s=10)
+        run.signal_group(signal.SIGTERM)             # GNU make forwards the second one to its child
+        assert run.process.wait(timeout=40) == 143, run.output
+        run.reader.join(timeout=5)
+        assert run.output.rstrip().endswith("Stopped."), run.output
+        assert alive_in(sessions) == []
+    finally:
+        kill_everything(run, sessions)
+
+
+def test_a_start_on_a_port_in_use_says_which_and_what_holds_it_before_starting_anything(make_env):
+    env = make_env(sources=("ALB",), rows=10)
+    port = free_port()
+    with closing(listener(port)):
+        run = RunScript(env, PISA_PORT=str(port))
+        try:
+            assert run.process.wait(timeout=60) == 1
+            run.reader.join(timeout=5)
+        finally:
+            kill_everything(run, [])
+    assert f"Cannot start: port {port} (PISA_PORT) is in use, held by pid {os.getpid()}: " in run.output
+    assert "Running" not in run.output and "Stopping" not in run.output
