@@ -54,10 +54,10 @@ def port_holder(port: int) -> str | None:
                                  timeout=10).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
-    found = LISTENER.search(listing)
-    if not found:
+    listeners = sorted((int(pid), name) for name, pid in LISTENER.findall(listing))
+    if not listeners:
         return None
-    name, pid = found.groups()
+    pid, name = listeners[0]        # the oldest: gunicorn's master rather than one of its workers
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
