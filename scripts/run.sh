@@ -82,6 +82,10 @@ fi
 if [ "$PISA_RUN_SYNC" = airflow ]; then
     # Each DAG runs at its own phase (PhasedTimetable, registered by plugins/): no two start together.
     logs="$AIRFLOW_HOME/logs"; mkdir -p "$logs"
+    # The API server prints the generated admin password into its log: Airflow's files are readable
+    # by their owner only (a `>` keeps an existing file's mode, hence the chmod).
+    umask 077
+    chmod -R go-rwx "$AIRFLOW_HOME"
     start airflow scheduler     >"$logs/scheduler.out" 2>&1
     start airflow dag-processor >"$logs/dag-processor.out" 2>&1
     start airflow triggerer     >"$logs/triggerer.out" 2>&1
