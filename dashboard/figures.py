@@ -116,5 +116,6 @@ def freshness(snapshot: Snapshot, health: list[dict]) -> dict:
     healthy = [h for h in health if h["state"] in ("live", "lagging")]
     if not healthy:
         return {"as_of": None, "age_ms": None}
-    oldest = max(healthy, key=lambda h: h["lag_ms"])
+    # By the time itself (ISO text in one format sorts as time): two lags in whole ms may tie.
+    oldest = min(healthy, key=lambda h: h["synced_through"])
     return {"as_of": oldest["synced_through"], "age_ms": oldest["lag_ms"]}
