@@ -30,6 +30,10 @@ RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this 
 # now leave with each poll's count check, and full checks only catch rare drift (rows back at
 # an old version): a tenth is plenty.
 RECONCILE_SHARE = 0.1
+# Paced polls check the row counts for deletes at most this often: a delete leaves the figures
+# within about this plus a poll. (On every poll, two to four a second, the count's ~2 ms at
+# 10,000 rows made polls a third dearer, and so a third further apart, for every insert.)
+DELETE_CHECK_EVERY_S = 1.0
 RETRY_FIRST_S = 0.5           # after a failed poll, the first retry comes this soon
 RETRY_MAX_S = 2.0             # ... and later ones at most this far apart
 

@@ -55,7 +55,7 @@ class PollResult(ChangeCounts):
 
 
 def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_after: bool = False,
-                poll_interval_s: float | None = None) -> PollResult:
+                check_deletes: bool = True, poll_interval_s: float | None = None) -> PollResult:
     """One poll under the lease. Raises on failure (nothing is half-applied: each batch is one
     transaction, and the position moves only after all of them)."""
     started = time.monotonic()
@@ -70,7 +70,7 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
             result.reconcile = reconcile_source(lease, capture, approx_rows=state.rows + result.inserted,
                                                 batch_rows=batch_rows, seen_at=seen_at)
             result.add(result.reconcile)
-        elif not capture.sees_deletes:
+        elif check_deletes and not capture.sees_deletes:
             result.deletes = remove_deleted(lease, capture, batch_rows=batch_rows, seen_at=seen_at)
             if result.deletes:
                 result.add(result.deletes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
@@ -16,7 +17,7 @@ from pisa.config import Settings
 from pisa.errors import PisaError
 from pisa.sync.capture import Capture, capture_for
 from pisa.sync.lease import Lease
-from pisa.sync.pacing import PollPacer, ReconcilePacer, RetryBackoff
+from pisa.sync.pacing import DELETE_CHECK_EVERY_S, PollPacer, ReconcilePacer, RetryBackoff
 from pisa.sync.poll import PollResult, poll_source
 from pisa.sync.session import SyncSession
 from pisa.sync.state import record_error
@@ -37,6 +38,7 @@ class SourceRunner:
         self.pacer = PollPacer(settings, source)
         self.lease: Lease | None = None
         self.capture: Capture | None = None
+        self.deletes_checked_at = 0.0       # monotonic
 
     def connect(self) -> None:
         """Open both connections (if not open). Before taking the lease: a successor handed the
@@ -59,15 +61,20 @@ class SourceRunner:
         self.connect()
         return self.lease.wait(timeout_s)
 
-    def poll(self, reconcile_after: bool = False) -> PollResult:
+    def poll(self, reconcile_after: bool = False, check_deletes: bool = True) -> PollResult:
         """One poll under the lease (acquire it first). Raises on failure."""
+        if check_deletes:
+            self.deletes_checked_at = time.monotonic()
         return poll_source(self.lease, self.capture, batch_rows=self.settings.batch_rows,
-                           reconcile_after=reconcile_after, poll_interval_s=self.pacer.interval_s)
+                           reconcile_after=reconcile_after, check_deletes=check_deletes,
+                           poll_interval_s=self.pacer.interval_s)
 
     def poll_paced(self, reconciles: ReconcilePacer) -> PollResult:
-        """One poll, with a reconcile when one is due; logged, and its cost accounted for."""
+        """One poll, with a reconcile when one is due, else a delete check when one is due
+        (`DELETE_CHECK_EVERY_S`); logged, and its cost accounted for."""
         reconcile_due = reconciles.due()
-        result = self.poll(reconcile_after=reconcile_due)
+        check_due = time.monotonic() - self.deletes_checked_at >= DELETE_CHECK_EVERY_S
+        result = self.poll(reconcile_after=reconcile_due, check_deletes=check_due)
         log_poll(result)
         if reconcile_due:       # paced by what the comparison costs, not by one busy repair
             reconciles.record(result.reconcile.check_s)
