@@ -4,9 +4,9 @@ xmin cannot see deletes, nor rows back at an old version. Two checks, both in th
 snapshot of the poll they follow, right after its batches were applied (so a difference means
 real drift, not ordinary lag):
 
-  remove_deleted    after every poll: the row counts of both sides; when the source has fewer,
-                    the rows per bucket find where (a few ms at 10,000 rows: deletes leave the
-                    figures within a poll or two).
+  remove_deleted    after a poll (paced polls: once a second): the row counts of both sides;
+                    when the source has fewer, the rows per bucket find where (a few ms at
+                    10,000 rows: deletes leave the figures within a second or two).
   reconcile_source  the full check, paced (`pacing.ReconcilePacer`): both sides hash each row's
                     id, version and content and sum the hashes per bucket.
 

@@ -14,9 +14,10 @@ REVOKE TEMPORARY, CREATE ON DATABASE {database} FROM {role};
 -- Only the owner creates in the schema (PostgreSQL 15 made this the default; older servers did not).
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO {role};
+-- What sql/api reads, and no more: not the facts, nor the sync's own tables.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role};
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM {role};
+GRANT SELECT ON country_stats, arrivals_hourly, sync_state, quarantine TO {role};
 -- Large objects are not tables: anyone may create one unless these are revoked, even a role
 -- whose transactions are read-only by default (it can turn that off for its session).
 REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea) FROM PUBLIC;
