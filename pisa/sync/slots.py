@@ -84,9 +84,10 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             except CONNECTION_LOST as exc:    # a database restart: resume within this run, in seconds
                 if time.monotonic() - held_from >= max_seconds:
                     raise
-                sync.record_error(db.first_line(exc))
+                message = db.first_line(exc)
+                sync.record_error(message)
                 sync.close()
-                if not _take_back(sync, retries, db.first_line(exc), until=held_from + max_seconds):
+                if not _take_back(sync, retries, message, until=held_from + max_seconds):
                     summary.ended_because = "another run took the lease while the databases were away"
                     break
                 continue
