@@ -5,8 +5,8 @@ the id's 'duplicate id' quarantine entry. The counted rows are parsed and valida
 the session's temp tables and applied set-based: rows at the version we already hold are
 dropped first (re-applying is free and changes nothing), then facts are upserted while
 `country_stats` moves by new minus old in the same statement, the rows' quarantine entries are
-replaced, new rows are counted in `arrivals_hourly`, and deleted ids leave facts and aggregates. The position moves afterwards,
-in `state.save_position`.
+replaced, new rows are counted in `arrivals_hourly`, and deleted ids leave facts and aggregates.
+The position moves afterwards, in `state.save_position`.
 """
 from __future__ import annotations
 
