@@ -3,6 +3,7 @@
 #   sources (created if absent) -> simulator (PISA_SIM_RATE rows/s; 0: none)
 #   Airflow (scheduler, DAG processor, triggerer, API server; 40 DAGs, unpaused) -> central DB
 #   dashboard (chart page and API) under gunicorn on PISA_PORT
+# Each part is restarted if it exits unasked (pisa/supervisor.py); Ctrl-C or TERM stops them all.
 # PISA_RUN_SYNC=cli runs the sync core's own follower (`pisa sync`) instead of Airflow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,67 +35,15 @@ if [ "$PISA_RUN_SYNC" = airflow ]; then
     mkdir -p "$AIRFLOW_HOME"
     echo "Migrating Airflow's metadata database..."
     airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/migrate.log"; exit 1; }
-fi
-
-pids=()
-stopping=
-stop() {
-    # A stop runs to its end whatever signals come meanwhile: GNU make forwards a second TERM, and
-    # a process manager may repeat its own. Ignored, they cannot cut it short and leave parts running.
-    stopping=1
-    trap '' INT TERM
-    trap - EXIT
-    echo "Stopping: ${#pids[@]} parts"
-    # Each part is a session of its own (setsid); Airflow's task processes live in it too.
-    for pid in "${pids[@]}"; do pkill -TERM -s "$pid" 2>/dev/null || true; done
-    for _ in $(seq 1 30); do           # up to 15 s to finish their batches and hand leases back
-        alive=0
-        for pid in "${pids[@]}"; do pgrep -s "$pid" >/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.5
-    done
-    # Airflow's scheduler waits for running tasks: whatever is left is stopped hard. A killed
-    # stream task's sessions close, and the server frees its lease at once.
-    for pid in "${pids[@]}"; do pkill -KILL -s "$pid" 2>/dev/null || true; done
-    wait "${pids[@]}" 2>/dev/null || true
-    echo "Stopped."
-}
-# Ctrl-C or a TERM stops everything and ends here (not as if a part had failed); one that comes
-# while a stop is already under way changes nothing.
-on_signal() {
-    [ -n "$stopping" ] && return
-    stop
-    exit "$1"
-}
-trap 'on_signal 130' INT
-trap 'on_signal 143' TERM
-trap stop EXIT
-start() {   # each part in a session of its own, so stopping it stops all its children too
-    setsid "$@" &
-    pids+=($!)
-}
-
-if [ "$PISA_SIM_RATE" != 0 ]; then
-    start $PISA simulate
-else
-    echo "PISA_SIM_RATE=0: no simulator started"
-fi
-if [ "$PISA_RUN_SYNC" = airflow ]; then
     # Each DAG runs at its own phase (PhasedTimetable, registered by plugins/): no two start together.
-    logs="$AIRFLOW_HOME/logs"; mkdir -p "$logs"
+    mkdir -p "$AIRFLOW_HOME/logs"
     # The API server prints the generated admin password into its log: Airflow's files are readable
     # by their owner only (a `>` keeps an existing file's mode, hence the chmod).
     umask 077
     chmod -R go-rwx "$AIRFLOW_HOME"
-    start airflow scheduler     >"$logs/scheduler.out" 2>&1
-    start airflow dag-processor >"$logs/dag-processor.out" 2>&1
-    start airflow triggerer     >"$logs/triggerer.out" 2>&1
-    start airflow api-server --host "$AIRFLOW__API__HOST" --port "$AIRFLOW__API__PORT" >"$logs/api-server.out" 2>&1
-else
-    start $PISA sync
 fi
-start .venv/bin/gunicorn --config gunicorn.conf.py "dashboard:create_app()"
 
+[ "$PISA_SIM_RATE" = 0 ] && echo "PISA_SIM_RATE=0: no simulator started"
 echo "Running (Ctrl-C stops everything):"
 echo "  Chart page:    http://127.0.0.1:$PISA_PORT/"
 echo "  Dashboard API: http://127.0.0.1:$PISA_PORT/api/v1/summary  (Forage: /submissions /sot /tmins /escs /eeb)"
@@ -104,6 +53,6 @@ if [ "$PISA_RUN_SYNC" = airflow ]; then
     # The password stays in its file (mode 0600), off the console and whatever records it.
     echo "  Airflow login: admin, password in $AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
 fi
-status=0; wait -n "${pids[@]}" || status=$?
-echo "A part of the product exited (status $status); stopping the rest. Logs: ${AIRFLOW_HOME:-.}/logs"
-exit "$status"
+# The supervisor starts the parts, restarts one that exits unasked (with back-off, saying which
+# and why) and stops them all on Ctrl-C or TERM, however often it is sent.
+exec .venv/bin/python -m pisa.supervisor

@@ -1,5 +1,6 @@
-"""`make run` (scripts/run.sh): a stop is complete whatever signals arrive meanwhile, and a start on
-a port still held says which port and what holds it.
+"""`make run` (scripts/run.sh): a stop is complete whatever signals arrive meanwhile, a part killed
+is restarted while the others keep running, and a start on a port still held says which port and
+what holds it.
 
 The script runs for real, in a session of its own as `make run` under a process manager would,
 with the CLI follower, one small source and free ports; every process it started is killed at the
@@ -20,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from pisa.ports import ports_in_use
+from pisa.sources.writer import Simulator
+from tests.ground_truth import assert_exact
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,3 +163,54 @@ def test_a_start_on_a_port_in_use_says_which_and_what_holds_it_before_starting_a
             kill_everything(run, [])
     assert f"Cannot start: port {port} (PISA_PORT) is in use, held by pid {os.getpid()}: " in run.output
     assert "Running" not in run.output and "Stopping" not in run.output
+
+
+def session_running(run: RunScript, command_part: str) -> int:
+    """The session of the part whose command line contains `command_part`."""
+    for session in run.part_sessions():
+        found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
+        if command_part in found:
+            return session
+    raise AssertionError(f"no part runs {command_part!r}:\n{run.output}")
+
+
+def healthz(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+        return response.status
+
+
+def test_each_part_killed_is_restarted_the_dashboard_answers_and_nothing_is_lost(make_env):
+    env = make_env(sources=("ALB",), rows=50)
+    run = RunScript(env, PISA_SIM_RATE="0")
+    sessions: list[int] = []
+    try:
+        run.wait_for("Running (Ctrl-C stops everything)", timeout_s=60)
+        run.wait_until_serving(timeout_s=30)
+        sessions = run.part_sessions()
+        os.kill(session_running(run, "pisa sync"), signal.SIGKILL)
+        run.wait_for("sync exited unasked (killed by SIGKILL)", timeout_s=5)
+        assert healthz(run.port) == 200                  # the dashboard keeps answering meanwhile
+        Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.1, bad_share=0.1, seed=4).write_rows(40)
+        run.wait_for("sync restarted", timeout_s=5)
+        eventually(lambda: assert_exact(env), timeout_s=20)     # what was written meanwhile arrives
+
+        os.kill(session_running(run, "gunicorn"), signal.SIGKILL)
+        run.wait_for("dashboard exited unasked (killed by SIGKILL)", timeout_s=5)
+        run.wait_for("dashboard restarted", timeout_s=5)
+        run.wait_until_serving(timeout_s=30)
+        assert "Stopping" not in run.output
+        sessions = run.part_sessions()
+        assert len(sessions) == 2, run.output             # the follower and the dashboard, nothing left over
+    finally:
+        kill_everything(run, sessions)
+
+
+def eventually(check, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
