@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from pisa.airflow_connections import connection_url
 from pisa.airflow_timetable import PhasedTimetable
 from pisa.config import Settings, load_settings
 from pisa.schedule import dag_id
@@ -46,16 +47,6 @@ DEFAULT_ARGS = {
 }
 
 
-def connection_url(conn_id: str) -> str:
-    """A libpq URL for an Airflow connection (AIRFLOW_CONN_<ID> or the metadata DB)."""
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-    from psycopg2.extensions import make_dsn
-
-    conn = PostgresHook.get_connection(conn_id)
-    return make_dsn(host=conn.host, port=conn.port, user=conn.login, password=conn.password or None,
-                    dbname=conn.schema)
-
-
 def task_settings(source: str) -> Settings:
     """The sync settings of one source, with its connections resolved by Airflow (at run time)."""
     source_url = connection_url(f"pisa_src_{source.lower()}").replace("{", "{{").replace("}", "}}")
@@ -69,12 +60,13 @@ def build_sync_dag(source: str, sources: tuple[str, ...]):
          params={"stream_seconds": Param(STREAM_LIMIT.total_seconds(), type="number")})
     def sync():
         @task
-        def stream() -> str:
-            """Take the lease from the previous run, stream, hand over to the next."""
+        def stream() -> None:
+            """Take the lease from the previous run, stream, hand over to the next (the run's
+            summary ends its log; no XCom: 57,600 of them a day would only be cleaned again)."""
             from pisa.sync.slots import stream_slot
 
             seconds = float(get_current_context()["params"]["stream_seconds"])
-            return stream_slot(task_settings(source), source, max_seconds=seconds).describe()
+            stream_slot(task_settings(source), source, max_seconds=seconds)
 
         stream()
 
@@ -87,11 +79,11 @@ def build_reconcile_dag(source: str, sources: tuple[str, ...]):
          tags=["pisa", "reconcile", source], default_args=DEFAULT_ARGS, doc_md=__doc__)
     def reconcile_dag():
         @task
-        def reconcile() -> str:
+        def reconcile() -> None:
             """A poll plus the checksum repair pass: deleted and drifted rows."""
             from pisa.sync.slots import reconcile_slot
 
-            return reconcile_slot(task_settings(source), source).describe()
+            reconcile_slot(task_settings(source), source)
 
         reconcile()
 

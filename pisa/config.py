@@ -68,6 +68,9 @@ SETTINGS = (
             "What syncs the sources under `make run`: airflow, or cli for the sync core's own follower."),
     Setting("PISA_AIRFLOW_DB_URL", "postgresql://postgres@127.0.0.1:5432/pisa_airflow",
             "libpq URL of Airflow's own metadata database under `make run`."),
+    Setting("PISA_AIRFLOW_KEEP_HOURS", "24",
+            "Hours of Airflow history (DAG runs, task instances, XComs, task logs) the maintenance DAG "
+            "keeps; fractions allowed."),
     Setting("PISA_CORS_ORIGINS", "*",
             "Origins allowed to read the API from a browser, comma-separated (* for any)."),
 )
@@ -98,6 +101,7 @@ class Settings:
     airflow_host: str
     run_sync: str
     airflow_db_url: str = field(repr=False)
+    airflow_keep_hours: float
 
     def source_url(self, source: str) -> str:
         """The libpq URL of one source database."""
@@ -159,6 +163,7 @@ NUMBERS = {
     "PISA_WEB_THREADS": (int, 1, 256),
     "PISA_LAGGING_AFTER_SECONDS": (float, 0, None),
     "PISA_AIRFLOW_PORT": (int, 1, 65535),
+    "PISA_AIRFLOW_KEEP_HOURS": (float, 0.01, None),
 }
 RUN_SYNC_CHOICES = ("airflow", "cli")
 

@@ -153,13 +153,16 @@ def expected_dag(kind: str, source: str, index: int) -> dict:
             "tasks": ["stream"] if kind == "sync" else ["reconcile"]}
 
 
-def test_forty_dags_import_without_errors_each_at_its_own_phase(airflow_env):
+def test_forty_sync_dags_and_the_maintenance_dag_import_without_errors_each_at_its_own_phase(airflow_env):
     done = run_python(DESCRIBE_DAGS.format(folder=str(DAGS)), airflow_env)
     assert done.returncode == 0, done.stderr[-2000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["errors"] == {}
+    maintenance = found["dags"].pop("pisa_maintenance")
     assert found["dags"] == {schedule.dag_id(kind, source): expected_dag(kind, source, index)
                              for index, source in enumerate(COUNTRIES) for kind in ("sync", "reconcile")}
+    assert (maintenance["summary"], maintenance["max_active_runs"], maintenance["tasks"]) == (
+        "0:10:00", 1, ["clean_airflow_history"])
 
 
 def test_one_dag_run_syncs_its_source_exactly(make_env, airflow_env):
@@ -181,7 +184,7 @@ print("STATE", run.state)
 """, airflow_env)
     output = done.stdout + done.stderr
     assert "STATE success" in output, output[-3000:]
-    assert "ALB: took the sync lease" in output and "ended: reached its 2 s limit" in output
+    assert "ALB: held the lease" in output and "ended: reached its 2 s limit" in output
     assert_exact(env)              # the run alone brought every row, update and malformed value
 
 

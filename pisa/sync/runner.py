@@ -142,10 +142,21 @@ class SourceRunner:
             self.close()
 
 
+# A poll worth a line of its own at INFO: a catch-up, a late one, or a repair. The rest are
+# counted in the run's summary (one line every 30 s under Airflow) and logged at DEBUG (`-v`):
+# a line for every poll that changed figures would be about 1.7 million lines a day at the
+# simulator's default rate.
+NOTABLE_POLL_ROWS = 100
+NOTABLE_LAG_S = 1.0
+
+
 def log_poll(result: PollResult) -> None:
-    """A poll that changed figures is logged at INFO; every poll is at DEBUG (`-v`)."""
-    if result.changed or result.deleted or (result.reconcile and result.reconcile.differing):
+    """Log one poll: INFO when notable (above), DEBUG when it changed figures otherwise."""
+    repaired = result.reconcile is not None and result.reconcile.differing
+    if repaired or result.changed + result.deleted >= NOTABLE_POLL_ROWS or (result.lag_s or 0) >= NOTABLE_LAG_S:
         log.info("%s", result.describe())
+    elif result.changed or result.deleted:
+        log.debug("%s", result.describe())
 
 
 def poll_source_once(settings: Settings, source: str, reconcile_after: bool = False) -> PollResult:

@@ -75,7 +75,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             raise LeaseHeld(f"{source}: the sync lease was not handed over within {lease_wait_s(settings):.0f} s")
         summary.waited_for_lease_s = time.monotonic() - started
         held_from = time.monotonic()
-        log.info("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
+        log.debug("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
         reconciles = ReconcilePacer(settings)
         retries = RetryBackoff(source)
         while True:
