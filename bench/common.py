@@ -1,11 +1,19 @@
 """What the benchmarks share: their own databases on the configured server, and the machine line."""
 from __future__ import annotations
 
+import json
 import os
 import platform
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
 
 from pisa import db
 from pisa.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench_settings(name: str, sources) -> Settings:
@@ -33,3 +41,42 @@ def drop_databases(settings: Settings) -> None:
 
 def machine_line(title: str) -> str:
     return f"{title} on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def summary(base: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/v1/summary", timeout=5) as response:
+        return json.load(response)
+
+
+def start_product(settings: Settings, sim_rate: float = 0) -> subprocess.Popen | None:
+    """`scripts/run.sh` (Airflow included) in a session of its own, once every source is live;
+    None when the API answers already (the product runs: measure that one)."""
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        summary(base)
+        print("  the API answers already: measuring the running product (nothing else may write)")
+        return None
+    except OSError:
+        pass
+    print(f"  starting the product (scripts/run.sh, simulator at {sim_rate:g} rows/s)...", flush=True)
+    log = open(ROOT / ".airflow-bench-run.log", "w")
+    product = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PISA_SIM_RATE": str(sim_rate)},
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            state = summary(base)
+            if state["sources_live"] == state["sources_total"]:
+                return product
+        except OSError:
+            pass
+        time.sleep(1)
+    stop_product(product)
+    raise RuntimeError("the product did not come up with every source live within 5 minutes")
+
+
+def stop_product(product: subprocess.Popen | None) -> None:
+    if product is not None:
+        # TERM, not INT: a shell started from a background job ignores SIGINT and cannot trap it.
+        os.killpg(product.pid, signal.SIGTERM)
+        product.wait(timeout=60)

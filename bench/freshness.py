@@ -15,23 +15,18 @@ deletes, which xmin cannot see and the streaming runs' paced reconcile finds.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine_line  # noqa: E402
+from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
 
@@ -39,45 +34,8 @@ OBSERVE_EVERY_S = 0.05
 SETTLE_S = 15
 
 
-def summary(base: str) -> dict:
-    with urllib.request.urlopen(f"{base}/api/v1/summary", timeout=5) as response:
-        return json.load(response)
-
-
 def api_rows(base: str) -> dict[str, int]:
     return {s["source"]: s["rows"] for s in summary(base)["sources"]}
-
-
-def start_product(settings) -> subprocess.Popen | None:
-    base = f"http://127.0.0.1:{settings.port}"
-    try:
-        summary(base)
-        print("  the API answers already: measuring the running product (nothing else may write)")
-        return None
-    except OSError:
-        pass
-    print("  starting the product (scripts/run.sh, simulator off)...", flush=True)
-    log = open(ROOT / ".airflow-bench-run.log", "w")
-    product = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PISA_SIM_RATE": "0"},
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            state = summary(base)
-            if state["sources_live"] == state["sources_total"]:
-                return product
-        except OSError:
-            pass
-        time.sleep(1)
-    stop_product(product)
-    raise RuntimeError("the product did not come up with every source live within 5 minutes")
-
-
-def stop_product(product: subprocess.Popen | None) -> None:
-    if product is not None:
-        # TERM, not INT: a shell started from a background job ignores SIGINT and cannot trap it.
-        os.killpg(product.pid, signal.SIGTERM)
-        product.wait(timeout=60)
 
 
 def wait_until_still(base: str, quiet_s: float = 10, limit_s: float = 180) -> None:

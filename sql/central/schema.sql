@@ -77,3 +77,11 @@ ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS duplicate_rows integer,
                        ADD COLUMN IF NOT EXISTS duplicate_checksum numeric;
 CREATE INDEX IF NOT EXISTS quarantine_duplicate_ids ON quarantine (source) WHERE column_name = 'id';
 CREATE INDEX IF NOT EXISTS quarantine_seen_at ON quarantine (seen_at DESC);
+
+-- country_stats, arrivals_hourly and sync_state are rewritten several times a second per source.
+-- Half of each page is left free (fillfactor) so a row's new version fits beside the old one:
+-- the update is HOT and the page prunes itself, without waiting for a vacuum. Autovacuum visits
+-- them after 200 dead rows, not after the default 20% of a table that small; they stay a few pages.
+ALTER TABLE country_stats SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);
+ALTER TABLE arrivals_hourly SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);
+ALTER TABLE sync_state SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);

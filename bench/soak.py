@@ -1,0 +1,247 @@
+"""Soak: the whole product under `make run` for a while; does anything grow that should not?
+
+    .venv/bin/python bench/soak.py [--minutes 30] [--keep-hours 0.1] [--sim-rate 100] [--sample-every 60]
+
+Starts the product as `make run` does (`scripts/run.sh`: simulator, Airflow, dashboard) with
+PISA_AIRFLOW_KEEP_HOURS small, so the maintenance DAG's retention reaches its steady state within
+the soak, and Airflow's StatsD metrics sent to this script (the scheduler's loop time). A writer
+commits marked rows (2 a second, at fresh negative ids in random sources) and times each from its
+commit to its arrival in the central `facts` (the API's next read shows it, at most
+PISA_API_CACHE_SECONDS later). Every --sample-every seconds it records: Airflow's metadata DB size,
+DAG run and task instance rows, task log bytes (every file under Airflow's log folder), the central
+DB's size, its hot tables' size and dead rows, `facts`' size (it grows with the data), RSS per
+part, open PostgreSQL connections, the scheduler loop time, and the marked rows' freshness.
+
+It prints the table, then each figure's slope per hour over the steady state (from keep-hours
+plus the maintenance DAG's 10 minutes on) and whether it grows, and compares the freshness p99 of
+the first and the last 5 minutes (target: within 20%).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import machine_line, start_product, stop_product  # noqa: E402
+from pisa import db  # noqa: E402
+from pisa.airflow_env import airflow_home  # noqa: E402
+from pisa.config import load_settings  # noqa: E402
+
+MARKED_PER_S = 2.0
+CLEAN_EVERY_MIN = 10          # dags/pisa_maintenance.py
+HOT_TABLES = ("country_stats", "arrivals_hourly", "sync_state")
+# A figure "grows" when its steady-state slope would add more than this share of its value a day.
+GROWS_PER_DAY = 0.10
+
+
+class LoopTimes:
+    """Airflow's StatsD timers, received on a UDP port: the scheduler's loop durations (ms)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.values: list[float] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.receive, daemon=True).start()
+
+    def receive(self) -> None:
+        while True:
+            for line in self.sock.recv(65536).decode(errors="replace").splitlines():
+                name, _, rest = line.partition(":")
+                if name.endswith("scheduler.scheduler_loop_duration"):
+                    with self.lock:
+                        self.values.append(float(rest.split("|")[0]))
+
+    def take(self) -> list[float]:
+        with self.lock:
+            taken, self.values = self.values, []
+        return taken
+
+
+class MarkedRows:
+    """Commits marked rows and times each to its arrival in the central facts."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.pending: dict[tuple[str, int], float] = {}
+        self.latencies: list[tuple[float, float]] = []     # (commit time, seconds to central)
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def write(self) -> None:
+        rng = random.Random()
+        conns = {s: db.connect(self.settings.source_url(s), application_name="pisa-bench-soak", autocommit=True)
+                 for s in self.settings.sources}
+        started, i = time.monotonic(), 0
+        while not self.stopped.is_set():
+            time.sleep(max(0.0, started + i / MARKED_PER_S - time.monotonic()))
+            i += 1
+            source, row_id = rng.choice(self.settings.sources), -rng.randint(1, 2**31 - 1)
+            with conns[source].cursor() as cur:
+                cur.execute(db.load_sql("bench/insert_marked_row.sql"), (row_id, source))
+                if cur.fetchone():
+                    with self.lock:
+                        self.pending[(source, row_id)] = time.time()
+        for conn in conns.values():
+            conn.close()
+
+    def watch(self) -> None:
+        with closing(db.connect(self.settings.central_url, application_name="pisa-bench-soak",
+                                autocommit=True)) as conn, conn.cursor() as cur:
+            while not self.stopped.is_set():
+                with self.lock:
+                    keys = list(self.pending)
+                if keys:
+                    cur.execute(db.load_sql("bench/marked_rows_present.sql"),
+                                ([s for s, _ in keys], [i for _, i in keys]))
+                    now = time.time()
+                    with self.lock:
+                        for source, row_id in cur.fetchall():
+                            committed = self.pending.pop((source, row_id))
+                            self.latencies.append((committed, now - committed))
+                time.sleep(0.05)
+
+    def start(self) -> None:
+        for target in (self.write, self.watch):
+            threading.Thread(target=target, daemon=True).start()
+
+    def since(self, t0: float, t1: float) -> list[float]:
+        with self.lock:
+            return sorted(latency for at, latency in self.latencies if t0 <= at < t1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def part_rss_mb(supervisor_pid: int) -> dict[str, float]:
+    """RSS of each part (its whole session: Airflow's task processes count to the scheduler)."""
+    names = {"simulate": "simulator", "scheduler": "scheduler", "dag-processor": "dag-processor",
+             "triggerer": "triggerer", "api-server": "api-server", "gunicorn": "dashboard", "sync": "sync"}
+    by_session: dict[int, float] = {}
+    for proc in psutil.process_iter(["pid", "memory_info"]):
+        try:
+            by_session[os.getsid(proc.pid)] = by_session.get(os.getsid(proc.pid), 0) + proc.info["memory_info"].rss
+        except (ProcessLookupError, psutil.Error, TypeError):
+            continue
+    rss = {}
+    for child in psutil.Process(supervisor_pid).children():
+        cmdline = " ".join(child.cmdline())
+        name = next((label for key, label in names.items() if key in cmdline), cmdline[:20])
+        rss[name] = by_session.get(child.pid, 0) / 1e6
+    return rss
+
+
+def sample(settings, log_folder: Path, supervisor_pid: int, loops: LoopTimes) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with closing(db.connect(settings.airflow_db_url, application_name="pisa-bench-soak", autocommit=True)) as conn, \
+            conn.cursor() as cur:
+        cur.execute(db.load_sql("bench/airflow_history_size.sql"))
+        figures["metadata MB"], figures["dag runs"], figures["task instances"] = cur.fetchone()
+    with closing(db.connect(settings.central_url, application_name="pisa-bench-soak", autocommit=True)) as conn, \
+            conn.cursor() as cur:
+        cur.execute(db.load_sql("bench/central_size.sql"), {"hot": list(HOT_TABLES)})
+        (figures["central MB"], figures["facts MB"], figures["hot tables kB"], figures["hot dead rows"],
+         figures["pg connections"]) = cur.fetchone()
+    figures["log MB"] = sum(f.stat().st_size for f in log_folder.rglob("*") if f.is_file()) / 1e6
+    for part, mb in part_rss_mb(supervisor_pid).items():
+        figures[f"RSS {part} MB"] = mb
+    loop = sorted(loops.take())
+    figures["loop p50 ms"], figures["loop max ms"] = (statistics.median(loop), loop[-1]) if loop else (float("nan"),) * 2
+    return {name: float(value) for name, value in figures.items()}
+
+
+def slope_per_hour(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) points, per hour."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return 3600 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
+
+
+def report(samples: list[tuple[float, dict]], steady_from_s: float, marked: MarkedRows, t0: float, t_end: float) -> None:
+    names = list(dict.fromkeys(name for _, figures in samples for name in figures))
+    print("\n  min  " + "  ".join(f"{name:>14}" for name in names))
+    for at, figures in samples:
+        print(f"  {at / 60:4.0f} " + "  ".join(f"{figures.get(name, float('nan')):14.1f}" for name in names))
+    steady = [(at, figures) for at, figures in samples if at >= steady_from_s]
+    print(f"\n  Slopes over the steady state (from minute {steady_from_s / 60:.0f}, {len(steady)} samples):")
+    for name in names:
+        points = [(at, figures[name]) for at, figures in steady if name in figures and figures[name] == figures[name]]
+        if len(points) < 3:
+            print(f"    {name:>16}: too few samples")
+            continue
+        per_hour, level = slope_per_hour(points), statistics.fmean(p[1] for p in points)
+        grows = level and per_hour * 24 > GROWS_PER_DAY * abs(level)
+        verdict = ("GROWS" + (" (with the data, as expected)" if name.startswith("facts") or name == "central MB"
+                              else "")) if grows else "flat"
+        print(f"    {name:>16}: {per_hour:+10.2f} per hour (mean {level:.1f}): {verdict}")
+    first, last = marked.since(t0, t0 + 300), marked.since(t_end - 300, t_end)
+    p_first, p_last = percentile(first, 0.99) * 1000, percentile(last, 0.99) * 1000
+    with marked.lock:
+        never = len(marked.pending)
+    print(f"\n  Freshness, commit -> central: first 5 min p50 {percentile(first, 0.5) * 1000:.0f} ms, "
+          f"p99 {p_first:.0f} ms ({len(first)} rows); last 5 min p50 {percentile(last, 0.5) * 1000:.0f} ms, "
+          f"p99 {p_last:.0f} ms ({len(last)} rows); {never} rows not arrived at the end")
+    print(f"  last 5 min p99 vs first: {100 * (p_last / p_first - 1):+.0f}% (target: within 20%)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--keep-hours", type=float, default=0.1)
+    parser.add_argument("--sim-rate", type=float, default=100)
+    parser.add_argument("--sample-every", type=float, default=60)
+    args = parser.parse_args()
+    settings = load_settings()
+    loops = LoopTimes()
+    os.environ.update({
+        "PISA_AIRFLOW_KEEP_HOURS": str(args.keep_hours), "PISA_SIM_RATE": str(args.sim_rate),
+        "AIRFLOW__METRICS__STATSD_ON": "True", "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+        "AIRFLOW__METRICS__STATSD_PORT": str(loops.port), "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
+    })
+    print(machine_line("Soak"))
+    print(f"  {args.minutes:g} min, simulator {args.sim_rate:g} rows/s, PISA_AIRFLOW_KEEP_HOURS={args.keep_hours:g}, "
+          f"{MARKED_PER_S:g} marked rows/s; a sample every {args.sample_every:g} s", flush=True)
+    product = start_product(settings, sim_rate=args.sim_rate)
+    if product is None:
+        print("  the product is already running: stop it first (the soak sets its own settings)")
+        return 1
+    marked = MarkedRows(settings)
+    samples: list[tuple[float, dict]] = []
+    try:
+        t0 = time.time()
+        marked.start()
+        log_folder = airflow_home(settings) / "logs"
+        while time.time() - t0 < args.minutes * 60:
+            time.sleep(max(0.0, t0 + (len(samples) + 1) * args.sample_every - time.time()))
+            samples.append((time.time() - t0, sample(settings, log_folder, product.pid, loops)))
+            figures = samples[-1][1]
+            print(f"  minute {samples[-1][0] / 60:4.1f}: metadata {figures['metadata MB']:.1f} MB, "
+                  f"{figures['dag runs']:.0f} runs, logs {figures['log MB']:.1f} MB, "
+                  f"central {figures['central MB']:.1f} MB, hot dead rows {figures['hot dead rows']:.0f}, "
+                  f"loop p50 {figures['loop p50 ms']:.0f} ms", flush=True)
+        t_end = time.time()
+    finally:
+        marked.stopped.set()
+        stop_product(product)
+    report(samples, (args.keep_hours * 60 + CLEAN_EVERY_MIN) * 60, marked, t0, t_end)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
