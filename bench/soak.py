@@ -9,8 +9,8 @@ commits marked rows (2 a second, at fresh negative ids in random sources) and ti
 commit to its arrival in the central `facts` (the API's next read shows it, at most
 PISA_API_CACHE_SECONDS later). Every --sample-every seconds it records: Airflow's metadata DB size,
 DAG run and task instance rows, task log bytes (every file under Airflow's log folder), the central
-DB's size, its hot tables' size and dead rows, `facts`' size (it grows with the data), RSS per
-part, open PostgreSQL connections, the scheduler loop time, and the marked rows' freshness.
+DB's size, its hot tables' size and dead rows, `facts`' size (it grows with the data), memory
+per part (PSS), open PostgreSQL connections, the scheduler loop time, and the marked rows' freshness.
 
 It prints the table, then each figure's slope per hour over the steady state (from keep-hours
 plus the maintenance DAG's 10 minutes on) and whether it grows, and compares the freshness p99 of
@@ -128,15 +128,18 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def part_rss_mb(supervisor_pid: int) -> dict[str, float]:
-    """RSS of each part (its whole session: Airflow's task processes count to the scheduler)."""
+def part_memory_mb(supervisor_pid: int) -> dict[str, float]:
+    """Memory of each part: the proportional set size (shared pages split between their users) of
+    its whole session, so the scheduler's figure includes the task processes it runs."""
     names = {"simulate": "simulator", "scheduler": "scheduler", "dag-processor": "dag-processor",
-             "triggerer": "triggerer", "api-server": "api-server", "gunicorn": "dashboard", "sync": "sync"}
+             "triggerer": "triggerer", "api-server": "api-server", "api_server": "api-server",
+             "gunicorn": "dashboard", "sync": "sync"}
     by_session: dict[int, float] = {}
-    for proc in psutil.process_iter(["pid", "memory_info"]):
+    for proc in psutil.process_iter(["pid"]):
         try:
-            by_session[os.getsid(proc.pid)] = by_session.get(os.getsid(proc.pid), 0) + proc.info["memory_info"].rss
-        except (ProcessLookupError, psutil.Error, TypeError):
+            session = os.getsid(proc.pid)
+            by_session[session] = by_session.get(session, 0) + proc.memory_full_info().pss
+        except (ProcessLookupError, psutil.Error):
             continue
     rss = {}
     for child in psutil.Process(supervisor_pid).children():
@@ -158,8 +161,8 @@ def sample(settings, log_folder: Path, supervisor_pid: int, loops: LoopTimes) ->
         (figures["central MB"], figures["facts MB"], figures["hot tables kB"], figures["hot dead rows"],
          figures["pg connections"]) = cur.fetchone()
     figures["log MB"] = sum(f.stat().st_size for f in log_folder.rglob("*") if f.is_file()) / 1e6
-    for part, mb in part_rss_mb(supervisor_pid).items():
-        figures[f"RSS {part} MB"] = mb
+    for part, mb in part_memory_mb(supervisor_pid).items():
+        figures[f"{part} MB"] = mb
     loop = sorted(loops.take())
     figures["loop p50 ms"], figures["loop max ms"] = (statistics.median(loop), loop[-1]) if loop else (float("nan"),) * 2
     return {name: float(value) for name, value in figures.items()}
@@ -175,21 +178,22 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
 
 def report(samples: list[tuple[float, dict]], steady_from_s: float, marked: MarkedRows, t0: float, t_end: float) -> None:
     names = list(dict.fromkeys(name for _, figures in samples for name in figures))
-    print("\n  min  " + "  ".join(f"{name:>14}" for name in names))
-    for at, figures in samples:
-        print(f"  {at / 60:4.0f} " + "  ".join(f"{figures.get(name, float('nan')):14.1f}" for name in names))
+    width = max(len(name) for name in names)
+    print("\n  " + f"{'minute':>{width}}" + "".join(f"{at / 60:8.1f}" for at, _ in samples))
+    for name in names:      # one row per figure, one column per sample: the table stays readable
+        print("  " + f"{name:>{width}}" + "".join(f"{figures.get(name, float('nan')):8.1f}" for _, figures in samples))
     steady = [(at, figures) for at, figures in samples if at >= steady_from_s]
     print(f"\n  Slopes over the steady state (from minute {steady_from_s / 60:.0f}, {len(steady)} samples):")
     for name in names:
         points = [(at, figures[name]) for at, figures in steady if name in figures and figures[name] == figures[name]]
         if len(points) < 3:
-            print(f"    {name:>16}: too few samples")
+            print(f"    {name:>{width}}: too few samples")
             continue
         per_hour, level = slope_per_hour(points), statistics.fmean(p[1] for p in points)
         grows = level and per_hour * 24 > GROWS_PER_DAY * abs(level)
         verdict = ("GROWS" + (" (with the data, as expected)" if name.startswith("facts") or name == "central MB"
                               else "")) if grows else "flat"
-        print(f"    {name:>16}: {per_hour:+10.2f} per hour (mean {level:.1f}): {verdict}")
+        print(f"    {name:>{width}}: {per_hour:+10.2f} per hour (mean {level:.1f}): {verdict}")
     first, last = marked.since(t0, t0 + 300), marked.since(t_end - 300, t_end)
     p_first, p_last = percentile(first, 0.99) * 1000, percentile(last, 0.99) * 1000
     with marked.lock:
