@@ -34,6 +34,8 @@ bench: install
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/freshness.py
+	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/history.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,6 @@
 """Soak: the whole product under `make run` for a while; does anything grow that should not?
 
-    .venv/bin/python bench/soak.py [--minutes 30] [--keep-hours 0.1] [--sim-rate 100] [--sample-every 60]
+    .venv/bin/python bench/soak.py [--minutes 20] [--keep-hours 0.05] [--sim-rate 100] [--sample-every 60]
 
 Starts the product as `make run` does (`scripts/run.sh`: simulator, Airflow, dashboard) with
 PISA_AIRFLOW_KEEP_HOURS small, so the maintenance DAG's retention reaches its steady state within
@@ -206,8 +206,8 @@ def report(samples: list[tuple[float, dict]], steady_from_s: float, marked: Mark
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=30)
-    parser.add_argument("--keep-hours", type=float, default=0.1)
+    parser.add_argument("--minutes", type=float, default=20)
+    parser.add_argument("--keep-hours", type=float, default=0.05)
     parser.add_argument("--sim-rate", type=float, default=100)
     parser.add_argument("--sample-every", type=float, default=60)
     args = parser.parse_args()
