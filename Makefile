@@ -22,7 +22,9 @@ run: install
 browser:
 	scripts/install_browser.sh
 
+# The tests run the product under Airflow too: PostgreSQL is prepared as for `make run`.
 test: install browser
+	scripts/prepare_postgres.sh
 	$(BIN)/python -m pytest
 
 # Schemathesis over the whole OpenAPI document, every check, against the app over a synced database.

@@ -2,7 +2,8 @@
 
 `--prepare` creates Airflow's metadata database and the admin passwords file (mode 0600: Airflow
 would write it world-readable) and exits 3 when PostgreSQL's max_connections is too low for the
-whole product; `--raise-max-connections` raises it (a restart applies it).
+whole product (`--check-connections` checks only that); `--raise-max-connections` raises it (a
+restart applies it: scripts/prepare_postgres.sh).
 
 One place turns PISA_* settings into AIRFLOW__* configuration and AIRFLOW_CONN_* connections, so
 the DAGs and the rest of the product always point at the same databases.
@@ -142,6 +143,8 @@ def main(argv: list[str]) -> int:
             print(f"max_connections is below {NEEDED_CONNECTIONS}", file=sys.stderr)
             return 3
         return 0
+    if argv == ["--check-connections"]:
+        return 0 if max_connections(settings.central_url) >= NEEDED_CONNECTIONS else 3
     if argv == ["--raise-max-connections"]:
         with db.maintenance_connection(settings.central_url) as conn, conn.cursor() as cur:
             cur.execute(sql.SQL(db.load_sql("admin/raise_max_connections.sql")).format(

@@ -62,7 +62,7 @@ class RetentionReport:
     log_bytes_removed: int = 0
 
     def describe(self) -> str:
-        rows = ", ".join(f"{count} {table}" for table, count in self.rows_removed.items() if count) or "no rows"
+        rows = ", ".join(f"{count:,} {table}" for table, count in self.rows_removed.items() if count) or "no rows"
         text = (f"removed Airflow history from before {self.cutoff:%Y-%m-%d %H:%M:%S} UTC: {rows}; "
                 f"{self.log_files_removed} task log files ({self.log_bytes_removed / 1e6:.1f} MB)")
         if self.held_back_by:

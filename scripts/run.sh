@@ -23,15 +23,8 @@ $PISA central init
 
 if [ "$PISA_RUN_SYNC" = airflow ]; then
     eval "$(.venv/bin/python -m pisa.airflow_env)"
-    status=0; .venv/bin/python -m pisa.airflow_env --prepare || status=$?
-    if [ "$status" = 3 ]; then
-        echo "Raising PostgreSQL's max_connections to 300 for twenty sources under Airflow (restarts PostgreSQL)"
-        .venv/bin/python -m pisa.airflow_env --raise-max-connections
-        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
-        until pg_isready -h 127.0.0.1 -p 5432 -q; do sleep 0.5; done
-    elif [ "$status" != 0 ]; then
-        exit "$status"
-    fi
+    scripts/prepare_postgres.sh
+    .venv/bin/python -m pisa.airflow_env --prepare
     mkdir -p "$AIRFLOW_HOME"
     echo "Migrating Airflow's metadata database..."
     airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/migrate.log"; exit 1; }

@@ -9,6 +9,7 @@ end whatever happens.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from pisa import db
+from pisa.airflow_env import airflow_home
 from pisa.ports import ports_in_use
 from pisa.sources.writer import Simulator
 from tests.ground_truth import assert_exact
@@ -214,3 +217,40 @@ def eventually(check, timeout_s: float) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def airflow_port() -> int:
+    """A free port whose log-server neighbours (+713, +714: pisa/airflow_env.py) are free too."""
+    while True:
+        port = free_port()
+        if port + 714 < 65536 and not ports_in_use({"a": port + 713, "b": port + 714}):
+            return port
+
+
+def test_under_airflow_each_part_killed_is_restarted_and_the_sync_resumes(make_env):
+    env = make_env(sources=("ALB",), rows=50)
+    metadata_url = env.settings.central_url.replace("_central", "_airflow")
+    home = airflow_home(env.settings.replace(airflow_db_url=metadata_url))
+    run = RunScript(env, PISA_SIM_RATE="0", PISA_RUN_SYNC="airflow", PISA_AIRFLOW_DB_URL=metadata_url,
+                    PISA_AIRFLOW_PORT=str(airflow_port()))
+    writes = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.1, bad_share=0.1, seed=5)
+    sessions: list[int] = []
+    try:
+        run.wait_for("Running (Ctrl-C stops everything)", timeout_s=180)
+        run.wait_until_serving(timeout_s=60)
+        writes.write_rows(20)
+        eventually(lambda: assert_exact(env), timeout_s=120)       # a DAG run streams the source
+        for part in ("scheduler", "dag-processor", "triggerer", "api-server"):
+            os.kill(session_running(run, f"airflow {part}"), signal.SIGKILL)
+            run.wait_for(f"airflow {part} exited unasked (killed by SIGKILL)", timeout_s=5)
+            assert healthz(run.port) == 200
+            run.wait_for(f"airflow {part} restarted", timeout_s=5)
+        writes.write_rows(20)
+        eventually(lambda: assert_exact(env), timeout_s=180)       # the restarted scheduler's runs
+        assert "Stopping" not in run.output
+        sessions = run.part_sessions()
+        assert len(sessions) == 5, run.output        # four Airflow parts and the dashboard
+    finally:
+        kill_everything(run, sessions)
+        db.drop_database(metadata_url)
+        shutil.rmtree(home, ignore_errors=True)
