@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 COST_WINDOW = 20              # a poll's cost is the cheapest of the last this many polls
 COST_SAMPLES_NEEDED = 5       # ... once there are at least this many
 INTERVAL_LOG_CHANGE = 0.25    # log the interval again when it moves by more than this share
+SPACING_NOTABLE_S = 1.0       # a change of pace that leaves data this old or older is logged at INFO
 RECONCILE_FLOOR_S = 5.0       # a full check at most this often (deletes need none: see poll.py)
 RECONCILE_CEILING_S = 60.0    # ... and at least this often, however busy the polls
 RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this many
@@ -61,7 +62,9 @@ class PollPacer:
         # Capped well below the lease timeout: an idle holder's session must never expire.
         self.interval_s = min(max(settings.poll_interval, budget_interval), settings.lease_timeout_seconds / 3)
         if abs(self.interval_s - self._logged_interval_s) > INTERVAL_LOG_CHANGE * self._logged_interval_s:
-            log.info("%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
+            # Ops reads it where a second is at stake (Level 3): spaced past it, or back under it.
+            at_stake = max(self.interval_s, self._logged_interval_s) + self.cost_s >= SPACING_NOTABLE_S
+            log.log(logging.INFO if at_stake else logging.DEBUG, "%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
                      "under %.0f%% of a core (data is then at most about %.1f s old)",
                      self.source, self.cost_s * 1000, self.interval_s, len(settings.sources),
                      poll_duty * 100, self.interval_s + self.cost_s)
