@@ -2,8 +2,7 @@
 
 `--prepare` creates Airflow's metadata database and the admin passwords file (mode 0600: Airflow
 would write it world-readable) and exits 3 when PostgreSQL's max_connections is too low for the
-whole product (`--check-connections` checks only that); `--raise-max-connections` raises it (a
-restart applies it: scripts/prepare_postgres.sh).
+whole product (`pisa.local_server` raises it on this machine).
 
 One place turns PISA_* settings into AIRFLOW__* configuration and AIRFLOW_CONN_* connections, so
 the DAGs and the rest of the product always point at the same databases.
@@ -15,10 +14,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from psycopg2 import sql
 
 from pisa import db
 from pisa.config import Settings, load_settings
+from pisa.local_server import NEEDED_CONNECTIONS, RESTART_NEEDED, max_connections
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,16 +112,6 @@ def sqlalchemy_url(libpq: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-NEEDED_CONNECTIONS = 300   # 20 sources x 2 overlapping runs x 2 sessions, reconcile, simulator, API, Airflow
-
-
-def max_connections(url: str) -> int:
-    """The server's max_connections."""
-    with db.maintenance_connection(url) as conn, conn.cursor() as cur:
-        cur.execute(db.load_sql("admin/max_connections.sql"))
-        return int(cur.fetchone()[0])
-
-
 def create_private_file(path: Path) -> None:
     """Create `path` (and its folder) readable by its owner only; an existing file is made so too.
     Airflow appends to the file it finds, keeping its mode."""
@@ -141,14 +130,7 @@ def main(argv: list[str]) -> int:
                                  or passwords_file(settings)))
         if max_connections(settings.central_url) < NEEDED_CONNECTIONS:
             print(f"max_connections is below {NEEDED_CONNECTIONS}", file=sys.stderr)
-            return 3
-        return 0
-    if argv == ["--check-connections"]:
-        return 0 if max_connections(settings.central_url) >= NEEDED_CONNECTIONS else 3
-    if argv == ["--raise-max-connections"]:
-        with db.maintenance_connection(settings.central_url) as conn, conn.cursor() as cur:
-            cur.execute(sql.SQL(db.load_sql("admin/raise_max_connections.sql")).format(
-                value=sql.Literal(NEEDED_CONNECTIONS)))
+            return RESTART_NEEDED
         return 0
     for name, value in airflow_environment(settings).items():
         if name not in os.environ:      # an explicit setting wins (docker-compose sets the execution API URL)

@@ -18,12 +18,12 @@ eval "$settings"
 # part failing to bind after the others have started.
 .venv/bin/python -m pisa.ports || exit 1
 
+scripts/prepare_postgres.sh                 # max_connections, autovacuum: said when changed
 $PISA sources init                          # keeps sources that already exist
 $PISA central init
 
 if [ "$PISA_RUN_SYNC" = airflow ]; then
     eval "$(.venv/bin/python -m pisa.airflow_env)"
-    scripts/prepare_postgres.sh
     .venv/bin/python -m pisa.airflow_env --prepare
     mkdir -p "$AIRFLOW_HOME"
     echo "Migrating Airflow's metadata database..."
