@@ -8,7 +8,7 @@ the soak, and Airflow's StatsD metrics sent to this script (the scheduler's loop
 commits marked rows (2 a second, at fresh negative ids in random sources) and times each from its
 commit to its arrival in the central `facts` (the API's next read shows it, at most
 PISA_API_CACHE_SECONDS later). Every --sample-every seconds it records: Airflow's metadata DB size,
-DAG run and task instance rows, task log bytes (every file under Airflow's log folder), the central
+DAG run and task instance rows, task log bytes and the parts' output files, the central
 DB's size, its hot tables' size and dead rows, `facts`' size (it grows with the data), memory
 per part (PSS), open PostgreSQL connections, the scheduler loop time, and the marked rows' freshness.
 
@@ -160,7 +160,11 @@ def sample(settings, log_folder: Path, supervisor_pid: int, loops: LoopTimes) ->
         cur.execute(db.load_sql("bench/central_size.sql"), {"hot": list(HOT_TABLES)})
         (figures["central MB"], figures["facts MB"], figures["hot tables kB"], figures["hot dead rows"],
          figures["pg connections"]) = cur.fetchone()
-    figures["log MB"] = sum(f.stat().st_size for f in log_folder.rglob("*") if f.is_file()) / 1e6
+    # Task logs (the maintenance DAG removes old ones) apart from the parts' own output files
+    # (the scheduler's holds a copy of every task line; make run rotates them at 20 MB).
+    files = [f for f in log_folder.rglob("*") if f.is_file()]
+    figures["task logs MB"] = sum(f.stat().st_size for f in files if ".out" not in f.name) / 1e6
+    figures["part outputs MB"] = sum(f.stat().st_size for f in files if ".out" in f.name) / 1e6
     for part, mb in part_memory_mb(supervisor_pid).items():
         figures[f"{part} MB"] = mb
     loop = sorted(loops.take())
@@ -236,7 +240,7 @@ def main() -> int:
             samples.append((time.time() - t0, sample(settings, log_folder, product.pid, loops)))
             figures = samples[-1][1]
             print(f"  minute {samples[-1][0] / 60:4.1f}: metadata {figures['metadata MB']:.1f} MB, "
-                  f"{figures['dag runs']:.0f} runs, logs {figures['log MB']:.1f} MB, "
+                  f"{figures['dag runs']:.0f} runs, task logs {figures['task logs MB']:.1f} MB, "
                   f"central {figures['central MB']:.1f} MB, hot dead rows {figures['hot dead rows']:.0f}, "
                   f"loop p50 {figures['loop p50 ms']:.0f} ms", flush=True)
         t_end = time.time()

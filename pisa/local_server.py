@@ -36,6 +36,7 @@ def prepare(url: str) -> tuple[list[str], bool]:
         cur.execute(db.load_sql("admin/autovacuum.sql"))
         if not cur.fetchone()[0]:
             cur.execute(db.load_sql("admin/turn_on_autovacuum.sql"))
+            cur.execute(db.load_sql("admin/reload_configuration.sql"))
             changes.append("autovacuum was off: turned on (a reload applies it)")
         cur.execute(db.load_sql("admin/max_connections.sql"))
         if int(cur.fetchone()[0]) < NEEDED_CONNECTIONS:

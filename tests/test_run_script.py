@@ -168,13 +168,13 @@ def test_a_start_on_a_port_in_use_says_which_and_what_holds_it_before_starting_a
     assert "Running" not in run.output and "Stopping" not in run.output
 
 
-def session_running(run: RunScript, command_part: str) -> int:
-    """The session of the part whose command line contains `command_part`."""
+def session_running(run: RunScript, *command_parts: str) -> int:
+    """The session of the part whose command line contains one of `command_parts`."""
     for session in run.part_sessions():
         found = subprocess.run(["pgrep", "-a", "-s", str(session)], capture_output=True, text=True).stdout
-        if command_part in found:
+        if any(part in found for part in command_parts):
             return session
-    raise AssertionError(f"no part runs {command_part!r}:\n{run.output}")
+    raise AssertionError(f"no part runs {command_parts}:\n{run.output}")
 
 
 def healthz(port: int) -> int:
@@ -241,7 +241,8 @@ def test_under_airflow_each_part_killed_is_restarted_and_the_sync_resumes(make_e
         writes.write_rows(20)
         eventually(lambda: assert_exact(env), timeout_s=120)       # a DAG run streams the source
         for part in ("scheduler", "dag-processor", "triggerer", "api-server"):
-            os.kill(session_running(run, f"airflow {part}"), signal.SIGKILL)
+            # The API server renames its process `airflow api_server`.
+            os.kill(session_running(run, f"airflow {part}", f"airflow {part.replace('-', '_')}"), signal.SIGKILL)
             run.wait_for(f"airflow {part} exited unasked (killed by SIGKILL)", timeout_s=5)
             assert healthz(run.port) == 200
             run.wait_for(f"airflow {part} restarted", timeout_s=5)
