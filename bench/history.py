@@ -91,13 +91,14 @@ class Stages:
 
     def report(self, name: str, t0: float) -> None:
         loop = sorted(self.loops.take())
-        fresh = self.marked.since(t0, time.time())
+        t1 = time.time() - 1          # rows of the last second are still on their way
+        fresh, missing = self.marked.since(t0, t1), self.marked.missing(t0, t1)
         size, runs, tis = metadata_figures(self.settings.airflow_db_url)
         loop_text = (f"loop p50 {statistics.median(loop):.0f} ms, p95 {percentile(loop, 0.95):.0f} ms, "
                      f"max {loop[-1]:.0f} ms ({len(loop)} loops)") if loop else "no loops measured"
         print(f"  {name}:\n    metadata {size:.0f} MB, {runs:,} DAG runs, {tis:,} task instances; {loop_text}; "
               f"freshness p50 {percentile(fresh, 0.5) * 1000:.0f} ms, p99 {percentile(fresh, 0.99) * 1000:.0f} ms "
-              f"({len(fresh)} rows)", flush=True)
+              f"({len(fresh)} rows; {missing} not arrived)", flush=True)
 
 
 def main() -> int:

@@ -122,8 +122,14 @@ class MarkedRows:
             threading.Thread(target=target, daemon=True).start()
 
     def since(self, t0: float, t1: float) -> list[float]:
+        """Seconds to central of the rows committed in [t0, t1) that have arrived, sorted."""
         with self.lock:
             return sorted(latency for at, latency in self.latencies if t0 <= at < t1)
+
+    def missing(self, t0: float, t1: float) -> int:
+        """Rows committed in [t0, t1) that have not arrived (yet)."""
+        with self.lock:
+            return sum(1 for at in self.pending.values() if t0 <= at < t1)
 
 
 def percentile(values: list[float], q: float) -> float:
