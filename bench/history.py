@@ -108,11 +108,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     loops = LoopTimes()
-    os.environ.update({
-        "PISA_AIRFLOW_KEEP_HOURS": str(KEEP_HOURS),
-        "AIRFLOW__METRICS__STATSD_ON": "True", "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
-        "AIRFLOW__METRICS__STATSD_PORT": str(loops.port), "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
-    })
+    os.environ.update({"PISA_AIRFLOW_KEEP_HOURS": str(KEEP_HOURS), **loops.airflow_settings()})
     print(machine_line("A week of Airflow history"), flush=True)
     product = start_product(settings, sim_rate=settings.sim_rate)
     if product is None:

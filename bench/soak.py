@@ -68,6 +68,11 @@ class LoopTimes:
                     with self.lock:
                         self.values.append(float(rest.split("|")[0]))
 
+    def airflow_settings(self) -> dict[str, str]:
+        """The environment that makes Airflow's parts send their StatsD metrics here."""
+        return {"AIRFLOW__METRICS__STATSD_ON": "True", "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+                "AIRFLOW__METRICS__STATSD_PORT": str(self.port), "AIRFLOW__METRICS__STATSD_PREFIX": "airflow"}
+
     def take(self) -> list[float]:
         with self.lock:
             taken, self.values = self.values, []
@@ -232,11 +237,8 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     loops = LoopTimes()
-    os.environ.update({
-        "PISA_AIRFLOW_KEEP_HOURS": str(args.keep_hours), "PISA_SIM_RATE": str(args.sim_rate),
-        "AIRFLOW__METRICS__STATSD_ON": "True", "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
-        "AIRFLOW__METRICS__STATSD_PORT": str(loops.port), "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
-    })
+    os.environ.update({"PISA_AIRFLOW_KEEP_HOURS": str(args.keep_hours), "PISA_SIM_RATE": str(args.sim_rate),
+                       **loops.airflow_settings()})
     print(machine_line("Soak"))
     print(f"  {args.minutes:g} min, simulator {args.sim_rate:g} rows/s, PISA_AIRFLOW_KEEP_HOURS={args.keep_hours:g}, "
           f"{MARKED_PER_S:g} marked rows/s; a sample every {args.sample_every:g} s", flush=True)
