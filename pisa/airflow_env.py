@@ -14,7 +14,6 @@ import shlex
 import sys
 from pathlib import Path
 
-
 from pisa import db
 from pisa.config import Settings, load_settings
 from pisa.local_server import NEEDED_CONNECTIONS, RESTART_NEEDED, max_connections
