@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole product on this machine, from nothing to live, stopped by Ctrl-C.
 #   sources (created if absent) -> simulator (PISA_SIM_RATE rows/s; 0: none)
-#   Airflow (scheduler, DAG processor, triggerer, API server; 40 DAGs, unpaused) -> central DB
+#   Airflow (scheduler, DAG processor, triggerer, API server; 41 DAGs, unpaused) -> central DB
 #   dashboard (chart page and API) under gunicorn on PISA_PORT
 # Each part is restarted if it exits unasked (pisa/supervisor.py); Ctrl-C or TERM stops them all.
 # PISA_RUN_SYNC=cli runs the sync core's own follower (`pisa sync`) instead of Airflow.
@@ -28,10 +28,9 @@ if [ "$PISA_RUN_SYNC" = airflow ]; then
     mkdir -p "$AIRFLOW_HOME"
     echo "Migrating Airflow's metadata database..."
     airflow db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/migrate.log"; exit 1; }
-    # Each DAG runs at its own phase (PhasedTimetable, registered by plugins/): no two start together.
     mkdir -p "$AIRFLOW_HOME/logs"
     # The API server prints the generated admin password into its log: Airflow's files are readable
-    # by their owner only (a `>` keeps an existing file's mode, hence the chmod).
+    # by their owner only (appending keeps an existing file's mode, hence the chmod).
     umask 077
     chmod -R go-rwx "$AIRFLOW_HOME"
 fi
