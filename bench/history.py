@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.airflow_history import add_history  # noqa: E402
 from bench.common import machine_line, start_product, stop_product  # noqa: E402
-from bench.soak import LoopTimes, MarkedRows, percentile  # noqa: E402
+from bench.soak import LoopTimes, MarkedRows, airflow_history_size, percentile  # noqa: E402
 from pisa import db, schedule  # noqa: E402
 from pisa.airflow_env import airflow_environment, airflow_home  # noqa: E402
 from pisa.airflow_retention import clean_airflow_history  # noqa: E402
@@ -42,14 +42,6 @@ from pisa.config import load_settings  # noqa: E402
 KEEP_HOURS = 24.0
 EVERY = {"sync": schedule.SYNC_PERIOD, "reconcile": schedule.RECONCILE_PERIOD}
 MAINTENANCE_EVERY = timedelta(minutes=10)      # dags/pisa_maintenance.py
-
-
-def metadata_figures(url: str) -> tuple[float, int, int]:
-    with closing(db.connect(url, application_name="pisa-bench-history", autocommit=True)) as conn, \
-            conn.cursor() as cur:
-        cur.execute(db.load_sql("bench/airflow_history_size.sql"))
-        size, runs, tis = cur.fetchone()
-        return float(size), runs, tis
 
 
 def airflow(settings, *args: str) -> None:
@@ -93,7 +85,7 @@ class Stages:
         loop = sorted(self.loops.take())
         t1 = time.time() - 1          # rows of the last second are still on their way
         fresh, missing = self.marked.since(t0, t1), self.marked.missing(t0, t1)
-        size, runs, tis = metadata_figures(self.settings.airflow_db_url)
+        size, runs, tis = airflow_history_size(self.settings.airflow_db_url)
         loop_text = (f"loop p50 {statistics.median(loop):.0f} ms, p95 {percentile(loop, 0.95):.0f} ms, "
                      f"max {loop[-1]:.0f} ms ({len(loop)} loops)") if loop else "no loops measured"
         print(f"  {name}:\n    metadata {size:.0f} MB, {runs:,} DAG runs, {tis:,} task instances; {loop_text}; "

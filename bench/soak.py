@@ -147,27 +147,33 @@ def part_memory_mb(supervisor_pid: int) -> dict[str, float]:
     names = {"simulate": "simulator", "scheduler": "scheduler", "dag-processor": "dag-processor",
              "triggerer": "triggerer", "api-server": "api-server", "api_server": "api-server",
              "gunicorn": "dashboard", "sync": "sync"}
-    by_session: dict[int, float] = {}
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            session = os.getsid(proc.pid)
-            by_session[session] = by_session.get(session, 0) + proc.memory_full_info().pss
-        except (ProcessLookupError, psutil.Error):
-            continue
-    rss = {}
+    parts = {}      # each part's session (its leader's pid) -> its name
     for child in psutil.Process(supervisor_pid).children():
         cmdline = " ".join(child.cmdline())
-        name = next((label for key, label in names.items() if key in cmdline), cmdline[:20])
-        rss[name] = by_session.get(child.pid, 0) / 1e6
-    return rss
+        parts[child.pid] = next((label for key, label in names.items() if key in cmdline), cmdline[:20])
+    pss = dict.fromkeys(parts, 0.0)
+    for proc in psutil.process_iter():
+        try:
+            session = os.getsid(proc.pid)
+            if session in pss:          # smaps are read for the parts' processes only
+                pss[session] += proc.memory_full_info().pss
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return {name: pss[session] / 1e6 for session, name in parts.items()}
+
+
+def airflow_history_size(url: str) -> tuple[float, int, int]:
+    """Airflow's metadata DB size (MB), DAG runs and task instances."""
+    with closing(db.connect(url, application_name="pisa-bench", autocommit=True)) as conn, conn.cursor() as cur:
+        cur.execute(db.load_sql("bench/airflow_history_size.sql"))
+        size, runs, task_instances = cur.fetchone()
+        return float(size), runs, task_instances
 
 
 def sample(settings, log_folder: Path, supervisor_pid: int, loops: LoopTimes) -> dict[str, float]:
     figures: dict[str, float] = {}
-    with closing(db.connect(settings.airflow_db_url, application_name="pisa-bench-soak", autocommit=True)) as conn, \
-            conn.cursor() as cur:
-        cur.execute(db.load_sql("bench/airflow_history_size.sql"))
-        figures["metadata MB"], figures["dag runs"], figures["task instances"] = cur.fetchone()
+    figures["metadata MB"], figures["dag runs"], figures["task instances"] = airflow_history_size(
+        settings.airflow_db_url)
     with closing(db.connect(settings.central_url, application_name="pisa-bench-soak", autocommit=True)) as conn, \
             conn.cursor() as cur:
         cur.execute(db.load_sql("bench/central_size.sql"), {"hot": list(HOT_TABLES)})

@@ -53,6 +53,7 @@ QUIET_LOGGERS = (
     "http.access",                              # one line per execution API request
     "supervisor",                               # "Workload finished", secrets backends
 )
+QUIET_NAMESPACE_LEVELS = " ".join(f"{name}=WARNING" for name in QUIET_LOGGERS)
 
 
 def airflow_environment(settings: Settings) -> dict[str, str]:
@@ -84,7 +85,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
         # Quiet task logs and part outputs: Airflow's per-task and per-request lines, about 300
         # bytes each, a dozen per run at 63,000 runs a day, are cut to warnings; the sync's own
         # lines (a run's summary, notable batches, failures) stay at INFO.
-        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": " ".join(f"{name}=WARNING" for name in QUIET_LOGGERS),
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": QUIET_NAMESPACE_LEVELS,
         # The one DAG file changes only with a deploy: re-parse it every 5 minutes, not every
         # 30 s (each parse of 40 DAGs is a CPU burst that delays every source's polls).
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",

@@ -18,7 +18,7 @@ import pytest
 
 from bench.airflow_history import add_history
 from pisa import db
-from pisa.airflow_env import QUIET_LOGGERS
+from pisa.airflow_env import QUIET_NAMESPACE_LEVELS, sqlalchemy_url
 from tests.conftest import SERVER_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +37,9 @@ def metadata(tmp_path, server_available):
     env.update({
         "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url.replace("postgresql://", "postgresql+psycopg2://"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(url),
         "AIRFLOW_CONN_PISA_AIRFLOW_DB": url, "PISA_AIRFLOW_KEEP_HOURS": "24",
-        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": " ".join(f"{name}=WARNING" for name in QUIET_LOGGERS),
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS": QUIET_NAMESPACE_LEVELS,
     })
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
                              text=True, timeout=300)

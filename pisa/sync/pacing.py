@@ -64,10 +64,11 @@ class PollPacer:
         if abs(self.interval_s - self._logged_interval_s) > INTERVAL_LOG_CHANGE * self._logged_interval_s:
             # Ops reads it where a second is at stake (Level 3): spaced past it, or back under it.
             at_stake = max(self.interval_s, self._logged_interval_s) + self.cost_s >= SPACING_NOTABLE_S
-            log.log(logging.INFO if at_stake else logging.DEBUG, "%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
-                     "under %.0f%% of a core (data is then at most about %.1f s old)",
-                     self.source, self.cost_s * 1000, self.interval_s, len(settings.sources),
-                     poll_duty * 100, self.interval_s + self.cost_s)
+            log.log(logging.INFO if at_stake else logging.DEBUG,
+                    "%s: a poll costs %.0f ms; polling every %.2f s to keep the polls of %d sources "
+                    "under %.0f%% of a core (data is then at most about %.1f s old)",
+                    self.source, self.cost_s * 1000, self.interval_s, len(settings.sources),
+                    poll_duty * 100, self.interval_s + self.cost_s)
             self._logged_interval_s = self.interval_s
         return self.interval_s
 
