@@ -49,6 +49,11 @@ SETTINGS = (
     Setting("PISA_LEASE_TIMEOUT_SECONDS", "15",
             "A sync runner whose central session sits idle this long (stopped, hung) loses its "
             "source's lease to the next runner; polls are never spaced further apart than a third of it."),
+    Setting("PISA_CAPTURE", "auto",
+            "How the sync finds a source's changes: wal (logical replication), xmin (a poll that "
+            "needs only SELECT), or auto (wal where the source allows it, else xmin)."),
+    Setting("PISA_PUBLICATION", "pisa_responses",
+            "The source publication on `responses` that wal capture reads (the simulator creates it)."),
     Setting("PISA_SYNC_WORKERS", "4", "Sources synced in parallel by `pisa sync --once` and `pisa reconcile`."),
     Setting("PISA_API_ROLE", "pisa_api", "Read-only database role the API connects as."),
     Setting("PISA_API_PASSWORD", "",
@@ -89,6 +94,8 @@ class Settings:
     max_poll_duty: float
     batch_rows: int
     sync_workers: int
+    capture: str
+    publication: str
     lease_timeout_seconds: float
     api_role: str
     api_password: str = field(repr=False)
@@ -166,6 +173,7 @@ NUMBERS = {
     "PISA_AIRFLOW_KEEP_HOURS": (float, 0.01, None),
 }
 RUN_SYNC_CHOICES = ("airflow", "cli")
+CAPTURE_CHOICES = ("auto", "wal", "xmin")
 
 
 def _number(name: str, text: str):
@@ -190,6 +198,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     raw = {s.name: env.get(s.name, s.default) for s in SETTINGS}
     if raw["PISA_RUN_SYNC"] not in RUN_SYNC_CHOICES:
         raise ConfigError(f"PISA_RUN_SYNC: must be one of {', '.join(RUN_SYNC_CHOICES)}, got {raw['PISA_RUN_SYNC']!r}")
+    if raw["PISA_CAPTURE"] not in CAPTURE_CHOICES:
+        raise ConfigError(f"PISA_CAPTURE: must be one of {', '.join(CAPTURE_CHOICES)}, got {raw['PISA_CAPTURE']!r}")
     values = {setting_field(name): text for name, text in raw.items()}      # text settings as given
     values.update({setting_field(name): _number(name, raw[name]) for name in NUMBERS})
     values["sources"] = parse_sources(raw["PISA_SOURCES"])

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
+from psycopg2.extras import LogicalReplicationConnection
 
 from pisa.errors import CentralUnavailable, SourceUnavailable
 
@@ -29,6 +32,12 @@ CONNECT_TIMEOUT_S = 5
 def load_sql(name: str) -> str:
     """Text of `sql/<name>`, read once."""
     return (SQL_DIR / name).read_text()
+
+
+def load_command(name: str) -> str:
+    """A replication command from `sql/<name>`, without its comment lines (the replication
+    protocol's grammar has no comments)."""
+    return "\n".join(line for line in load_sql(name).splitlines() if not line.startswith("--"))
 
 
 def describe(url: str) -> str:
@@ -69,6 +78,15 @@ def connect_source(url: str, *, application_name: str = "pisa-sync"):
     return conn
 
 
+def connect_replication(url: str, *, application_name: str):
+    """A logical replication connection to one source database (its WAL sender)."""
+    try:
+        return psycopg2.connect(url, application_name=application_name, connect_timeout=CONNECT_TIMEOUT_S,
+                                connection_factory=LogicalReplicationConnection)
+    except psycopg2.OperationalError as exc:
+        raise SourceUnavailable(f"source {describe(url)} refused a replication connection: {first_line(exc)}") from exc
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of a database error, for one-line log messages."""
     text = str(exc).strip()
@@ -104,10 +122,56 @@ def create_database(url: str, *, reset: bool = False) -> bool:
 
 
 def drop_database(url: str) -> None:
-    """Drop the database `url` names, disconnecting its sessions."""
+    """Drop the database `url` names, disconnecting its sessions; its replication slots first
+    (a database with logical slots cannot be dropped, and a slot left behind would keep WAL)."""
+    drop_replication_slots(url, "%")
     with maintenance_connection(url) as conn, conn.cursor() as cur:
         cur.execute(_database_statement("admin/drop_database.sql", database_name(url)))
 
 
 def _database_statement(name: str, database: str) -> sql.Composed:
     return sql.SQL(load_sql(name)).format(database=sql.Identifier(database))
+
+
+SLOT_DROP_WAIT_S = 5.0      # a terminated WAL sender exits within moments
+
+
+def drop_replication_slots(url: str, pattern: str) -> list[str]:
+    """Drop the replication slots of the database `url` names whose names match the LIKE
+    `pattern`, ending their readers first; the names dropped. A database that does not exist
+    or cannot be reached has none to drop (the latter is logged)."""
+    try:
+        conn = connect(url, application_name="pisa-admin", autocommit=True)
+    except psycopg2.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            log.warning("could not reach %s to drop its replication slots: %s", describe(url), first_line(exc))
+        return []
+    try:
+        with conn.cursor() as cur:
+            cur.execute(load_sql("source/product_slots.sql"), {"pattern": pattern})
+            names = [name for name, _ in cur.fetchall()]
+        return [name for name in names if _drop_slot(conn, name)]
+    finally:
+        conn.close()
+
+
+def _drop_slot(conn, slot: str) -> bool:
+    deadline = time.monotonic() + SLOT_DROP_WAIT_S
+    while True:
+        with conn.cursor() as cur:
+            cur.execute(load_sql("source/slot_status.sql"), {"slot": slot})
+            row = cur.fetchone()
+            if row is None:
+                return False
+            active_pid = row[1]
+            if active_pid is None:
+                try:
+                    cur.execute(load_sql("source/drop_slot.sql"), {"slot": slot})
+                    return True
+                except psycopg2.errors.ObjectInUse:
+                    pass                    # a reader started meanwhile: end it too
+            else:
+                cur.execute(load_sql("source/end_slot_reader.sql"), {"pid": active_pid})
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"replication slot {slot} stayed in use for {SLOT_DROP_WAIT_S:.0f} s")
+        time.sleep(0.05)

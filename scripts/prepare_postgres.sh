@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local PostgreSQL made ready for the whole product, for `make run` and `make test` alike
-# (pisa/local_server.py: max_connections, autovacuum). Each change is said on the console; one
+# (pisa/local_server.py: max_connections, autovacuum, logical replication). Each change is said on the console; one
 # that needs a restart gets it here, once. A server already ready is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -69,8 +69,23 @@ def make_env(server_available):
 
 @pytest.fixture
 def env(make_env) -> Env:
-    """Three small sources and a central DB, not yet synced."""
+    """Three small sources and a central DB, not yet synced (capture auto: wal on this server)."""
     return make_env()
+
+
+CAPTURES = ("xmin", "wal")
+
+
+@pytest.fixture(params=CAPTURES)
+def capture(request) -> str:
+    """Each capture strategy in turn: for the tests every strategy must pass."""
+    return request.param
+
+
+@pytest.fixture
+def xmin_env(make_env) -> Env:
+    """As `env`, synced by xmin polls (for what only that strategy does)."""
+    return make_env(capture="xmin")
 
 
 @pytest.fixture

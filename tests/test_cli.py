@@ -10,7 +10,8 @@ import pytest
 from tests.ground_truth import assert_exact, central_figures, source_figures
 
 POLL_LINE = (r"(?P<source>[A-Z]{3}): read (?P<read>\d+) rows, applied (?P<changed>\d+) changed \((?P<new>\d+) new\), "
-             r"deleted (?P<deleted>\d+); synced through \d\d:\d\d:\d\d\.\d{3} UTC \(xmin watermark \d+\), "
+             r"deleted (?P<deleted>\d+); synced through \d\d:\d\d:\d\d\.\d{3} UTC "
+             r"\((xmin watermark \d+|wal position [0-9A-F]+/[0-9A-F]+)\), "
              r"lag \d+ ms, took \d+ ms")
 SIMULATED = (r"Simulator wrote (?P<total>\d+) writes: (?P<inserts>\d+) inserts, (?P<updates>\d+) updates, "
              r"(?P<deletes>\d+) deletes; \d+ rows carried a malformed value")

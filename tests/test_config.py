@@ -78,6 +78,7 @@ def test_an_explicit_value_is_kept_as_given():
     ("PISA_LEASE_TIMEOUT_SECONDS", "1e7", "PISA_LEASE_TIMEOUT_SECONDS: must be between 1 and 86400, got '1e7'"),
     ("PISA_BATCH_ROWS", "1.5", "PISA_BATCH_ROWS: '1.5' is not a valid int"),
     ("PISA_RUN_SYNC", "cron", "PISA_RUN_SYNC: must be one of airflow, cli, got 'cron'"),
+    ("PISA_CAPTURE", "logical", "PISA_CAPTURE: must be one of auto, wal, xmin, got 'logical'"),
 ])
 def test_a_value_outside_its_range_is_an_error_naming_the_variable(name, value, message):
     with pytest.raises(ConfigError) as raised:

@@ -24,7 +24,8 @@ REWRITES = {
 
 @pytest.mark.parametrize("full_check", [True, False], ids=["reconcile", "a poll's delete check"])
 @pytest.mark.parametrize("rewrite", REWRITES)
-def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(env, rewrite, full_check):
+def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_seen(xmin_env, rewrite, full_check):
+    env = xmin_env              # xmin's snapshot meets the rewrite; wal streams a TRUNCATE (test_wal.py)
     sync_and_reconcile(env)
     before, first_seen = central_figures(env), first_seen_times(env, "ALB")
     rewriter = env.source_conn("ALB")
@@ -46,6 +47,15 @@ def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_
     sync_and_reconcile(env)                  # the rewritten rows come back as updates, not as new rows
     assert_exact(env)
     assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
+
+
+def capture_of(env, source: str) -> tuple:
+    central = env.central_conn()
+    with central.cursor() as cur:
+        cur.execute("SELECT capture, capture_note FROM sync_state WHERE source = %s", (source,))
+        found = cur.fetchone()
+    central.close()
+    return found
 
 
 def first_seen_times(env, source: str) -> dict:
@@ -94,6 +104,9 @@ def test_a_source_without_a_primary_key_counts_the_newest_row_per_id_and_keeps_s
     conn = env.source_conn("AUS")
     with conn.cursor() as cur:
         cur.execute("ALTER TABLE responses DROP CONSTRAINT responses_pkey")
+        # A table without a key must leave the publication (its UPDATEs and DELETEs would fail):
+        # capture auto falls back to xmin for it, and says why.
+        cur.execute("DROP PUBLICATION pisa_responses")
         cur.execute("SELECT min(id), max(id) FROM responses")
         older_id, tied_id = cur.fetchone()
     conn.commit()
@@ -106,6 +119,9 @@ def test_a_source_without_a_primary_key_counts_the_newest_row_per_id_and_keeps_s
 
     runner.sync_all_once(env.settings)  # a poll alone: the newest row counts at once
     assert central_figures(env) == source_figures(env)
+    assert capture_of(env, "AUS") == ("xmin", "logical replication unavailable: no publication pisa_responses "
+                                      "covering responses for inserts, updates, deletes and truncates")
+    assert capture_of(env, "ALB")[0] == "wal"
     sync_and_reconcile(env)             # reconcile records the rows not counted, and works on
     assert_exact(env)
     assert central_quarantine_reasons(env)[("AUS", older_id, "id")] == "duplicate id"
@@ -139,7 +155,8 @@ def test_repair_reads_are_cut_so_that_no_id_straddles_two_batches():
     assert list(whole_id_batches(iter([[(5,), (5,)], [(5,)]]))) == [[(5,), (5,), (5,)]]
 
 
-def test_a_poll_takes_deleted_rows_out_by_counting_without_a_full_check(env):
+def test_a_poll_takes_deleted_rows_out_by_counting_without_a_full_check(xmin_env):
+    env = xmin_env              # wal streams its deletes (test_wal.py)
     sync_and_reconcile(env)
     conn = env.source_conn("ARG")
     with conn.cursor() as cur:

@@ -1,4 +1,5 @@
-"""The sync core against ground truth on the real PostgreSQL: exact, complete, crash-safe."""
+"""The sync core against ground truth on the real PostgreSQL: exact, complete, crash-safe, with
+each capture strategy (the `env` here is made once per strategy)."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +16,12 @@ from pisa.sync.session import SyncSession
 from pisa.sync.slots import stream_slot
 from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
 from tests.rows import insert_row
+
+
+@pytest.fixture
+def env(make_env, capture):
+    """Three small sources and a central DB, not yet synced, with each capture strategy."""
+    return make_env(capture=capture)
 
 
 def test_first_sync_copies_every_row_exactly(env):
@@ -60,7 +67,8 @@ def test_transaction_that_began_earlier_but_commits_later_is_not_lost(env):
     slow.close(), fast.close()
 
 
-def test_rows_held_back_by_a_long_transaction_are_read_again_but_applied_once(env):
+def test_rows_held_back_by_a_long_transaction_are_read_again_but_applied_once(xmin_env):
+    env = xmin_env
     # xids are server-wide: other sessions on the server may hold the watermark back a little
     # longer too, so the reads are bounded from below and the applied rows counted exactly.
     runner.sync_all_once(env.settings)
@@ -98,8 +106,9 @@ def watermark(env, source: str) -> int:
 
 
 @pytest.mark.parametrize("fail_on_commit", [1, 3])
-def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_env, monkeypatch, fail_on_commit):
-    env = make_env(rows=230, batch_rows=50)       # 5 batches: a failure can land mid-poll
+def test_failure_between_upsert_and_commit_then_rerun_counts_nothing_twice(make_env, capture, monkeypatch,
+                                                                          fail_on_commit):
+    env = make_env(rows=230, batch_rows=50, capture=capture)    # 5 batches: a failure can land mid-poll
     commits = {"n": 0}
     real_commit = SyncSession.commit
 
@@ -198,7 +207,8 @@ def test_a_second_runner_cannot_take_a_held_lease(env):
     assert poll_source_once(env.settings, "ALB").status == "ok"
 
 
-def test_a_watermark_from_the_future_triggers_one_full_resync(env):
+def test_a_watermark_from_the_future_triggers_one_full_resync(xmin_env):
+    env = xmin_env
     runner.sync_all_once(env.settings)
     central = env.central_conn()
     with central.cursor() as cur:
@@ -261,7 +271,8 @@ def test_random_ids_are_not_increasing(env):
     assert ids != sorted(ids) and len(set(ids)) == len(ids)
 
 
-def test_every_poll_logs_one_debug_line_with_its_watermark_and_cost(env, caplog):
+def test_every_poll_logs_one_debug_line_with_its_watermark_and_cost(xmin_env, caplog):
+    env = xmin_env
     runner.sync_all_once(env.settings)
     caplog.set_level("DEBUG", logger="pisa.sync.poll")
     before = watermark(env, "ALB")

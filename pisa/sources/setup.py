@@ -55,11 +55,13 @@ def init_source(settings: Settings, source: str, *, rows: int, filler_columns: i
             if cur.fetchone()[0]:
                 log.info("%s: source %s already has a responses table; kept as it is "
                          "(use --reset to recreate it)", source, db.describe(url))
+                publish_responses(conn, settings.publication)
                 return SourceInitResult(source, created=False, rows_loaded=0)
             fillers = sql.SQL("").join(sql.SQL(", {} text").format(sql.Identifier(name))
                                        for name in filler_column_names(filler_columns))
             cur.execute(sql.SQL(db.load_sql("source/create_responses.sql")).format(filler_columns=fillers))
         conn.commit()
+        publish_responses(conn, settings.publication)
         generator = RowGenerator(source, random.Random(seed_for(seed, source)), filler_columns)
         loaded = copy_rows(conn, generator, generator.unique_ids(rows), progress=progress)
         with conn.cursor() as cur:
@@ -68,6 +70,16 @@ def init_source(settings: Settings, source: str, *, rows: int, filler_columns: i
         return SourceInitResult(source, created=True, rows_loaded=loaded)
     finally:
         conn.close()
+
+
+def publish_responses(conn, publication: str) -> None:
+    """Create the publication wal capture reads, as a source owner would (once)."""
+    with conn.cursor() as cur:
+        cur.execute(db.load_sql("source/publication_exists.sql"), {"publication": publication})
+        if not cur.fetchone()[0]:
+            cur.execute(sql.SQL(db.load_sql("source/create_publication.sql")).format(
+                publication=sql.Identifier(publication)))
+    conn.commit()
 
 
 def copy_rows(conn, generator: RowGenerator, ids: list[int], progress=None) -> int:

@@ -58,8 +58,12 @@ def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> Chang
             _replace_duplicate_entries(cur, batch, not_counted, params)
         if facts:
             changed, inserted = _upsert_facts(cur, facts, issues, params)
-        if batch.deleted_ids:
-            cur.execute(db.load_sql("central/delete_rows.sql"), {**params, "ids": list(batch.deleted_ids)})
+        deleted_ids = list(batch.deleted_ids)
+        if batch.keep_only_ids is not None:     # a TRUNCATE: what was not written back is gone
+            cur.execute(db.load_sql("central/present_ids.sql"), params)
+            deleted_ids += [row_id for (row_id,) in cur.fetchall() if row_id not in batch.keep_only_ids]
+        if deleted_ids:
+            cur.execute(db.load_sql("central/delete_rows.sql"), {**params, "ids": deleted_ids})
             deleted = cur.fetchone()[0]
     return ChangeCounts(read=len(batch.rows), changed=changed, inserted=inserted, deleted=deleted)
 

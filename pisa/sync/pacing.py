@@ -25,6 +25,9 @@ SPACING_NOTABLE_S = 1.0       # a change of pace that leaves data this old or ol
 RECONCILE_FLOOR_S = 5.0       # a full check at most this often (deletes need none: see poll.py)
 RECONCILE_CEILING_S = 60.0    # ... and at least this often, however busy the polls
 RECONCILE_COST_WINDOW = 5     # a check's cost is the cheapest of the last this many
+# A capture that streams deletes (wal) needs the full check only as a safety net for what no
+# stream shows (a slot's gap, an operator's edit of the central copy): every 5 minutes.
+STREAMING_RECONCILE_EVERY_S = 300.0
 # The share of PISA_MAX_POLL_DUTY that full checks may use; polls keep the rest. Measured under
 # Airflow on the 2-core box: checks every 2 s from twenty sources (about 0.4 of a core) pushed the
 # inserts' p99 from 0.35 s to 1 to 3 s; a quarter still cost the tail at 500 rows/s. Deletes
@@ -90,11 +93,15 @@ class ReconcilePacer:
         self.settings = settings
         self.every_s = every_s
         self.interval_s = every_s if every_s is not None else RECONCILE_FLOOR_S
-        self.next_at = time.monotonic() + self.interval_s
+        self.last_at = time.monotonic()
+        self.next_at = self.last_at + self.interval_s
         self._recent: deque[float] = deque(maxlen=RECONCILE_COST_WINDOW)
 
-    def due(self) -> bool:
-        """True when the next poll should also reconcile."""
+    def due(self, *, streaming: bool = False) -> bool:
+        """True when the next poll should also reconcile (`streaming`: of a capture that
+        streams deletes, every STREAMING_RECONCILE_EVERY_S unless `every_s` fixes it)."""
+        if streaming and self.every_s is None:
+            return time.monotonic() >= self.last_at + STREAMING_RECONCILE_EVERY_S
         return time.monotonic() >= self.next_at
 
     def record(self, check_s: float) -> float:
@@ -105,7 +112,8 @@ class ReconcilePacer:
             budget = RECONCILE_SHARE * self.settings.max_poll_duty
             wanted = min(self._recent) * len(self.settings.sources) / budget
             self.interval_s = min(max(wanted, RECONCILE_FLOOR_S), RECONCILE_CEILING_S)
-        self.next_at = time.monotonic() + self.interval_s
+        self.last_at = time.monotonic()
+        self.next_at = self.last_at + self.interval_s
         return self.interval_s
 
 

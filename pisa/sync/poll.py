@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from pisa.sync.apply import ChangeCounts, apply_batch
 from pisa.sync.capture import Capture
+from pisa.sync.capture.pgoutput import lsn_text
 from pisa.sync.lease import Lease
 from pisa.sync.reconcile import ReconcileResult, reconcile_source, remove_deleted
 from pisa.sync.state import load_state, save_position
@@ -39,6 +40,12 @@ class PollResult(ChangeCounts):
     deletes: ReconcileResult | None = None       # the count check's repairs, when it found any
     error: str | None = None
 
+    def position_text(self) -> str:
+        """Where the poll left the source: an xmin watermark, or a WAL position (an LSN)."""
+        if self.capture == "wal" and self.watermark is not None:
+            return f"wal position {lsn_text(self.watermark)}"
+        return f"{self.capture} watermark {self.watermark}"
+
     def describe(self) -> str:
         """One line a person can act on."""
         if self.status == "skipped":
@@ -47,8 +54,7 @@ class PollResult(ChangeCounts):
             return f"{self.source}: FAILED: {self.error}"
         text = (f"{self.source}: read {self.read} rows, applied {self.changed} changed "
                 f"({self.inserted} new), deleted {self.deleted}; synced through "
-                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC ({self.capture} watermark "
-                f"{self.watermark}), lag {self.lag_s * 1000:.0f} ms, took {self.duration_s * 1000:.0f} ms")
+                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC ({self.position_text()}), lag {self.lag_s * 1000:.0f} ms, took {self.duration_s * 1000:.0f} ms")
         if self.reconcile is not None:
             text += f"; reconcile: {self.reconcile.describe()}"
         return text
@@ -63,9 +69,12 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
     state = load_state(session)
     result = PollResult(session.source, "ok", capture=capture.name)
     try:
-        seen_at = capture.begin(state.watermark)
+        seen_at = capture.begin(state)
         for batch in capture.batches():
             result.add(apply_batch(lease, batch, seen_at=seen_at))
+        if reconcile_after or (check_deletes and not capture.sees_deletes):
+            for batch in capture.open_check():
+                result.add(apply_batch(lease, batch, seen_at=seen_at))
         if reconcile_after:
             result.reconcile = reconcile_source(lease, capture, approx_rows=state.rows + result.inserted,
                                                 batch_rows=batch_rows, seen_at=seen_at)
@@ -75,7 +84,8 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
             if result.deletes:
                 result.add(result.deletes)
         position = capture.position()
-        save_position(session, position, rows=result.changed + result.deleted,
+        save_position(session, position, capture=capture.name, capture_note=capture.note,
+                      capture_health=capture.health(), rows=result.changed + result.deleted,
                       poll_ms=(time.monotonic() - started) * 1000, poll_interval_s=poll_interval_s)
         capture.confirm(position)
     finally:

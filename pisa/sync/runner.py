@@ -49,7 +49,11 @@ class SourceRunner:
                                            lease_timeout_s=self.settings.lease_timeout_seconds))
         if self.capture is None:
             conn = db.connect_source(self.settings.source_url(self.source), application_name=self.application_name)
-            self.capture = capture_for(self.source, conn, self.settings.batch_rows)
+            try:
+                self.capture = capture_for(self.settings, self.source, conn, self.application_name)
+            except BaseException:
+                conn.close()
+                raise
 
     def try_acquire(self) -> bool:
         """Connect, then take the source's lease; False when another runner holds it."""
@@ -72,15 +76,20 @@ class SourceRunner:
     def poll_paced(self, reconciles: ReconcilePacer) -> PollResult:
         """One poll, with a reconcile when one is due, else a delete check when one is due
         (`DELETE_CHECK_EVERY_S`); logged, and its cost accounted for."""
-        reconcile_due = reconciles.due()
+        reconcile_due = reconciles.due(streaming=self.capture.waits_for_changes)
         check_due = time.monotonic() - self.deletes_checked_at >= DELETE_CHECK_EVERY_S
         result = self.poll(reconcile_after=reconcile_due, check_deletes=check_due)
         log_poll(result)
         if reconcile_due:       # paced by what the comparison costs, not by one busy repair
             reconciles.record(result.reconcile.check_s)
-        else:
+        elif not self.capture.waits_for_changes:
             self.pacer.record(result.duration_s)
         return result
+
+    def pause_after(self, result: PollResult) -> float:
+        """Seconds to wait before the next poll: none for a capture that waits for changes."""
+        return 0.0 if self.capture is not None and self.capture.waits_for_changes else \
+            self.pacer.pause_after(result.duration_s)
 
     def record_error(self, message: str) -> None:
         """Record a failure in sync_state, only while holding the lease: a bystander's view of a
@@ -100,6 +109,8 @@ class SourceRunner:
 
     def close(self) -> None:
         """Give the lease back and close both connections."""
+        if self.capture is not None:  # first: a successor takes the lease, then the slot at once
+            self.capture.close()
         if self.lease is not None:
             try:
                 if not self.lease.session.closed:
@@ -108,8 +119,6 @@ class SourceRunner:
             except psycopg2.Error:    # a broken session: closing it frees the lease anyway
                 pass
             self.lease.session.close()
-        if self.capture is not None:
-            self.capture.conn.close()
         self.lease = self.capture = None
 
     def follow(self, stop: threading.Event, reconcile_every_s: float | None = None) -> None:
@@ -131,7 +140,7 @@ class SourceRunner:
                     waiting_logged = False
                     result = self.poll_paced(reconciles)
                     retries.succeeded()
-                    stop.wait(self.pacer.pause_after(result.duration_s))
+                    stop.wait(self.pause_after(result))
                 except Exception as exc:  # a follower must outlive any one failed poll
                     message = db.first_line(exc)
                     wait_s = retries.failed(message, exc_info=not isinstance(exc, (PisaError, psycopg2.Error)))

@@ -98,6 +98,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
                 summary.ended_because = "the next run queued for the lease; handed over"
                 break
             if waiters:
+                sync.capture.pause()            # a reconcile run streams from the slot meanwhile
                 if not sync.lease.lend(lease_wait_s(settings)):
                     raise LeaseHeld(f"{source}: the lease lent to reconcile did not come back")
                 summary.lent_to_reconcile += 1
@@ -105,7 +106,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             if time.monotonic() - held_from >= max_seconds:
                 summary.ended_because = f"reached its {max_seconds:.0f} s limit with no successor queued"
                 break
-            time.sleep(sync.pacer.pause_after(result.duration_s))
+            time.sleep(sync.pause_after(result))
         summary.held_s = time.monotonic() - held_from
         return summary
     except Exception as exc:    # shown per source in the API; the task fails and Airflow retries

@@ -25,6 +25,7 @@ class SyncState:
     watermark: int | None
     synced_through: datetime | None
     rows: int
+    capture: str | None = None       # the strategy whose watermark it is (None: xmin, from before wal)
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,17 @@ def load_state(session: SyncSession) -> SyncState:
     return SyncState(*session.run("central/load_sync_state.sql")[0])
 
 
-def save_position(session: SyncSession, position: Position, *, rows: int, poll_ms: float,
-                  poll_interval_s: float | None) -> None:
-    """Move the watermark to `position` and record the poll (clears the last error)."""
+def save_position(session: SyncSession, position: Position, *, capture: str, capture_note: str | None,
+                  capture_health: dict, rows: int, poll_ms: float, poll_interval_s: float | None) -> None:
+    """Move the watermark to `position` (of strategy `capture`) and record the poll (clears the
+    last error)."""
     with session.transaction() as cur:
         cur.execute(db.load_sql("central/save_position.sql"), {
             "source": session.source, "watermark": position.watermark,
             "synced_through": position.synced_through, "rows": rows, "poll_ms": poll_ms,
-            "poll_interval_s": poll_interval_s})
+            "poll_interval_s": poll_interval_s, "capture": capture, "capture_note": capture_note,
+            "replication_slot": capture_health.get("replication_slot"),
+            "wal_retained_bytes": capture_health.get("wal_retained_bytes")})
 
 
 def record_error(session: SyncSession, message: str) -> None:

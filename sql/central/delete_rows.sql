@@ -1,4 +1,4 @@
--- Remove rows that left the source (found by reconcile), taking their values out of the
+-- Remove rows that left the source (streamed deletes, or found by reconcile), taking their values out of the
 -- aggregates and their hour out of the arrivals, in one statement.
 WITH gone AS (
     DELETE FROM facts

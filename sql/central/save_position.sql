@@ -1,7 +1,12 @@
--- A poll's end, after its batches committed: move the source's position (the watermark) and
--- record what the poll did. Moving it last is what makes a crash repeat work, never skip it.
+-- A poll's end, after its batches committed: move the source's position (the watermark, and the
+-- strategy it belongs to) and record what the poll did. Moving it last is what makes a crash
+-- repeat work, never skip it.
 UPDATE sync_state
 SET watermark       = %(watermark)s,
+    capture         = %(capture)s,
+    capture_note    = %(capture_note)s,
+    replication_slot = %(replication_slot)s,
+    wal_retained_bytes = %(wal_retained_bytes)s,
     synced_through  = %(synced_through)s,
     rows_applied    = rows_applied + %(rows)s,
     last_batch_rows = %(rows)s,

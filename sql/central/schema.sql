@@ -43,8 +43,9 @@ CREATE TABLE IF NOT EXISTS arrivals_hourly (
 );
 CREATE INDEX IF NOT EXISTS arrivals_hourly_hour ON arrivals_hourly (hour);
 
--- Where each source's sync stands. `watermark` is the xmin (64-bit, xid8) of the source snapshot
--- the last committed batch reflects; `synced_through` is that snapshot's time.
+-- Where each source's sync stands. `watermark` is the capture's position: for xmin the xmin
+-- (64-bit, xid8) of the source snapshot the last committed batch reflects, for wal the end LSN
+-- of the last source transaction applied; `synced_through` is the source time it reflects.
 CREATE TABLE IF NOT EXISTS sync_state (
     source              text        PRIMARY KEY,
     watermark           bigint,
@@ -59,6 +60,12 @@ CREATE TABLE IF NOT EXISTS sync_state (
     last_reconcile_at   timestamptz,
     last_reconcile_note text
 );
+-- The capture strategy the watermark belongs to (xmin: an xid; wal: an LSN), why it was chosen
+-- or last resynced, and for wal the source's slot and the WAL it keeps from removal.
+ALTER TABLE sync_state ADD COLUMN IF NOT EXISTS capture text,
+                       ADD COLUMN IF NOT EXISTS capture_note text,
+                       ADD COLUMN IF NOT EXISTS replication_slot text,
+                       ADD COLUMN IF NOT EXISTS wal_retained_bytes bigint;
 
 -- Malformed values of rows currently present: what, where, and why it was rejected.
 CREATE TABLE IF NOT EXISTS quarantine (

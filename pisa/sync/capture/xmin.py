@@ -17,7 +17,7 @@ from typing import Iterator
 
 from pisa.sync.capture import Capture, ChangeBatch
 from pisa.sync.source_reads import fetch_all, stream_rows
-from pisa.sync.state import Position
+from pisa.sync.state import Position, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,14 @@ class XminCapture(Capture):
 
     name = "xmin"
 
-    def begin(self, watermark: int | None) -> datetime:
-        """Start the poll's REPEATABLE READ transaction and decide where to read from."""
+    def begin(self, state: SyncState) -> datetime:
+        """Start the poll's REPEATABLE READ transaction and decide where to read from (every row
+        when the stored watermark is another strategy's)."""
         self.snapshot = SourceSnapshot(*fetch_all(self.conn, "source/snapshot.sql", {})[0])
+        watermark = state.watermark if state.capture in (None, self.name) else None
+        if state.capture not in (None, self.name) and state.watermark is not None:
+            log.info("%s: switching from %s to xmin: reading every row once (rows held at their version "
+                     "cost no writes)", self.source, state.capture)
         self.read_from = usable_watermark(self.source, watermark, self.snapshot)
         return self.snapshot.taken_at
 
