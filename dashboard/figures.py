@@ -106,6 +106,8 @@ def source_health(snapshot: Snapshot, served: tuple[str, ...], lagging_after_s: 
             "last_success_at": iso(sync.last_success_at), "last_reconcile_at": iso(sync.last_reconcile_at),
             "poll_ms": round(sync.poll_ms, 2) if sync.poll_ms is not None else None,
             "poll_interval_s": round(sync.poll_interval_s, 3) if sync.poll_interval_s is not None else None,
+            "capture": sync.capture, "capture_note": sync.capture_note,
+            "replication_slot": sync.replication_slot, "wal_retained_bytes": sync.wal_retained_bytes,
         })
     return health
 

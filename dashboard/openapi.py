@@ -49,6 +49,15 @@ SCHEMAS = {
         "last_reconcile_at": TIME_OR_NULL,
         "poll_ms": NUMBER_OR_NULL,
         "poll_interval_s": NUMBER_OR_NULL,
+        "capture": {"enum": ["wal", "xmin", None],
+                    "description": "How the sync finds this source's changes: wal (logical replication) or "
+                                   "xmin (polling); null until its first sync."},
+        "capture_note": {"type": ["string", "null"],
+                         "description": "Why xmin when wal was wanted (PISA_CAPTURE=auto), or why the source "
+                                        "last resynced from a new replication slot."},
+        "replication_slot": {"type": ["string", "null"]},
+        "wal_retained_bytes": {"type": ["integer", "null"], "minimum": 0,
+                               "description": "WAL the source keeps for this source's replication slot."},
     }),
     "Summary": _object({
         **FRESHNESS,

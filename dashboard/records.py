@@ -69,6 +69,10 @@ class SourceSync:
     poll_ms: float | None = None
     poll_interval_s: float | None = None
     last_reconcile_at: datetime | None = None
+    capture: str | None = None
+    capture_note: str | None = None
+    replication_slot: str | None = None
+    wal_retained_bytes: int | None = None
 
 
 @dataclass(frozen=True)

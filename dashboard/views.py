@@ -26,7 +26,7 @@ CHARTS = {
 }
 # Fields that move on every poll: left out of the ETag, refreshed in the freshness headers.
 VOLATILE_SOURCE_FIELDS = ("synced_through", "lag_ms", "last_success_at", "poll_ms", "poll_interval_s",
-                          "last_reconcile_at")
+                          "last_reconcile_at", "wal_retained_bytes")
 
 
 def chart_body(snapshot: Snapshot, served: tuple[str, ...], name: str, countries) -> dict:

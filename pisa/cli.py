@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="in follow mode, reconcile (find deletes and drift) each source this often, in seconds "
                            "(default: as often as PISA_MAX_POLL_DUTY allows, every 5 to 60 s; 0: never)")
 
+    slots = commands.add_parser("slots", help="the replication slots wal capture keeps on the sources").add_subparsers(
+        dest="action", required=True)
+    slots_drop = slots.add_parser("drop", help="drop this stack's replication slots from the sources (they stop "
+                                               "keeping WAL; the next wal sync makes a new slot and reads every row)")
+    slots_drop.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
+    slots_drop.add_argument("--all-stacks", action="store_true",
+                            help="every slot of the product (pisa_...), whichever central database made it")
+
     rec = commands.add_parser("reconcile", help="checksum repair pass: deleted and drifted rows")
     rec.add_argument("--sources", type=_sources_arg, help="only these sources (default: PISA_SOURCES)")
 
@@ -182,6 +190,19 @@ def _run_sync(settings: Settings, args) -> int:
     return 0
 
 
+def _run_slots_drop(settings: Settings, args) -> int:
+    from pisa.sync.capture.replication import drop_product_slots, slot_name
+    dropped = 0
+    for source in settings.sources:
+        names = drop_product_slots(settings.source_url(source),
+                                   None if args.all_stacks else slot_name(settings, source))
+        for name in names:
+            print(f"{source}: dropped replication slot {name}")
+        dropped += len(names)
+    print(f"Dropped {dropped} replication slot(s) from {len(settings.sources)} source(s)")
+    return 0
+
+
 def _run_reconcile(settings: Settings, args) -> int:
     from pisa.sync import runner
     return _report(runner.sync_all_once(settings, reconcile_after=True))
@@ -198,6 +219,7 @@ HANDLERS = {
     ("simulate", None): _run_simulate,
     ("central", "init"): _run_central_init,
     ("sync", None): _run_sync,
+    ("slots", "drop"): _run_slots_drop,
     ("reconcile", None): _run_reconcile,
     ("serve", None): _run_serve,
 }

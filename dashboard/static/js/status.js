@@ -93,6 +93,21 @@ export function formatDuration(ms) {
   return `${Math.round(s / 3600)} h`;
 }
 
+// wal (logical replication) with the WAL its slot keeps at the source, or xmin; a note (a fallback
+// to xmin, a resync) is marked and shown on hover.
+function captureText(source) {
+  if (!source.capture) return "–";
+  const kept = source.wal_retained_bytes === null ? "" : ` · ${formatBytes(source.wal_retained_bytes)} WAL kept`;
+  return `${source.capture}${source.capture === "wal" ? kept : ""}${source.capture_note ? " *" : ""}`;
+}
+
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} kB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}
+
 // `sinceMs`: how long ago the health was read. A source that is not live keeps falling behind
 // while its state (and so the summary's ETag) stays the same: its lag keeps counting here.
 export function renderHealth(tbody, sources, sinceMs) {
@@ -104,6 +119,7 @@ export function renderHealth(tbody, sources, sinceMs) {
       [source.source, `${countryName(source.source)} (${source.source})`],
       [source.rows.toLocaleString("en-US"), null, "num"],
       [lagMs === null ? "–" : formatDuration(lagMs), null, "num"],
+      [captureText(source), source.capture_note, "capture"],
       [STATE_LABELS[source.state] ?? source.state, null, "state"],
       [source.last_error ?? "", source.last_error_at ? `at ${source.last_error_at}` : null, "error"],
     ];

@@ -53,6 +53,7 @@ MID_TRANSACTION_WAIT_S = 5.0
 FEEDBACK_EVERY_S = 1.0          # psycopg2 sends the confirmed position at least this often
 ASK_SERVER_EVERY_S = 5.0        # an idle stream asks for the server's position this often
 START_RETRY_S = 2.0             # a predecessor's WAL sender may take moments to release the slot
+HANDOVER_GRACE_S = 0.05         # ... a few milliseconds after a hand-over; longer: it was cut off
 SLOT_CHECK_EVERY_S = 5.0        # WAL retained by the slot, and whether it was invalidated
 CHECK_CATCH_UP_S = 1.0          # a check waits this long at most for the stream to reach its snapshot
 # A stream just started decodes from the slot's restart point, through the WAL of every database
@@ -229,6 +230,10 @@ class WalCapture(Capture):
         self.initial.begin(SyncState(state.watermark if switching else None, None, 0, "xmin"))
 
     def _start_stream(self, watermark: int) -> None:
+        """Start streaming at `watermark`. Called under the lease, so a reader still on the slot
+        is a previous holder: one handing over lets go within milliseconds; one that lost its
+        lease while hung (stopped, cut off) would keep the slot until wal_sender_timeout, so its
+        WAL sender is ended."""
         started = time.monotonic()
         while True:
             cursor = self._replication().cursor()
@@ -237,11 +242,14 @@ class WalCapture(Capture):
                                          status_interval=FEEDBACK_EVERY_S,
                                          options={"proto_version": "1", "publication_names": self.publication})
                 break
-            except psycopg2.errors.ObjectInUse:     # the previous holder's sender is still exiting
+            except psycopg2.errors.ObjectInUse:
                 self._close_stream()
-                if time.monotonic() - started > START_RETRY_S:
+                waited_s = time.monotonic() - started
+                if waited_s > START_RETRY_S:
                     raise SourceUnavailable(f"replication slot {self.slot} is still in use by another reader")
-                time.sleep(0.005)
+                if waited_s > HANDOVER_GRACE_S:
+                    self._end_previous_reader()
+                time.sleep(0.002)
         self.cursor = cursor
         self.committed_lsn = self.confirmable_lsn = watermark
         self.in_transaction = False
@@ -249,6 +257,16 @@ class WalCapture(Capture):
         self.stream_started_s = time.monotonic() - started
         log.debug("%s: streaming from slot %s at %s (started in %.1f ms)", self.source, self.slot,
                   pgoutput.lsn_text(watermark), self.stream_started_s * 1000)
+
+    def _end_previous_reader(self) -> None:
+        status = slot_status(self.conn, self.slot)
+        if status is not None and status.active_pid is not None:
+            log.warning("%s: ending WAL sender %d, which kept replication slot %s after its runner lost the "
+                        "sync lease", self.source, status.active_pid, self.slot)
+            try:
+                fetch_all(self.conn, "source/end_slot_reader.sql", {"pid": status.active_pid})
+            finally:
+                self.conn.rollback()
 
     def _current_wal_lsn(self) -> int:
         try:
