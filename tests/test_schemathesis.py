@@ -11,8 +11,12 @@ from __future__ import annotations
 import schemathesis
 from schemathesis.engine import Status, events, from_schema
 
-# A fixed seed and no example database: every run sends the same requests, about 700 of them.
-CONFIG = {"seed": 11, "checks": {"enabled": True},
+# A request the document forbids must be rejected: a 414 is the documented rejection of a query
+# string over 2,048 bytes, which a negative example sometimes is (the check's default list lacks
+# it, and a run failed on it now and then).
+REJECTIONS = {"expected-statuses": ["400", "401", "403", "404", "406", "414", "422", "428"]}
+# A fixed seed and no example database: every run sends about the same requests, 700 of them.
+CONFIG = {"seed": 11, "checks": {"enabled": True, "negative_data_rejection": REJECTIONS},
           "generation": {"mode": "all", "max-examples": 100, "database": "none"}}
 
 
@@ -49,7 +53,8 @@ def test_with_the_database_down_every_503_is_as_documented(api_client, make_env)
     missing = env.settings.central_url + "_missing"                 # never created
     app = api_client(env, central_url=missing,
                      api_database_url=missing.replace("postgres@", "pisa_test_api@")).application
-    config = {**CONFIG, "checks": {"enabled": True, "not_a_server_error": {"enabled": False}},
+    config = {**CONFIG, "checks": {"enabled": True, "negative_data_rejection": REJECTIONS,
+                                   "not_a_server_error": {"enabled": False}},
               "generation": {**CONFIG["generation"], "max-examples": 5}}
     sent, problems = run_schemathesis(app, config)
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)

@@ -106,7 +106,7 @@ def capture_for(settings: Settings, source: str, source_conn, application_name: 
     from pisa.sync.capture.wal import WalCapture
     from pisa.sync.capture.xmin import XminCapture
     if settings.capture != "xmin":
-        reason = unavailable_reason(source_conn, settings.publication)
+        reason = unavailable_reason(source_conn, settings.publication) or _replication_refused(settings, source)
         if reason is None:
             return WalCapture(source, source_conn, settings.batch_rows, replication_url=settings.source_url(source),
                               slot=slot_name(settings, source), publication=settings.publication,
@@ -117,3 +117,14 @@ def capture_for(settings: Settings, source: str, source_conn, application_name: 
         capture.note = f"logical replication unavailable: {reason}"
         return capture
     return XminCapture(source, source_conn, settings.batch_rows)
+
+
+def _replication_refused(settings: Settings, source: str) -> str | None:
+    """Why the source refuses a replication connection (None: it accepts one)."""
+    from pisa import db
+    from pisa.errors import SourceUnavailable
+    try:
+        db.connect_replication(settings.source_url(source), application_name="pisa-probe").close()
+    except SourceUnavailable as exc:
+        return f"{exc} (pg_hba.conf needs a replication line for this client)"
+    return None

@@ -30,7 +30,8 @@ def slot_name(settings: Settings, source: str) -> str:
     pisa_central_4f1c2a_alb."""
     central = urlsplit(settings.central_url)
     stack = re.sub(r"[^a-z0-9_]", "_", central.path.lstrip("/").lower()).removeprefix(SLOT_PREFIX)[:32]
-    digest = hashlib.sha1(f"{central.hostname}:{central.port}/{central.path}".encode()).hexdigest()[:6]
+    address = f"{central.hostname or 'localhost'}:{central.port or 5432}/{central.path.lstrip('/')}"
+    digest = hashlib.sha1(address.encode()).hexdigest()[:6]
     return f"{SLOT_PREFIX}{stack}_{digest}_{source.lower()}"[:MAX_NAME]
 
 
