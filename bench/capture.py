@@ -54,20 +54,17 @@ def stacks(size: int) -> dict:
             for name in STRATEGIES}
 
 
-def source_counters(settings) -> tuple[int, float]:
+def source_counters(observer) -> tuple[int, float]:
     """Blocks the source database touched so far, and the CPU seconds of the backends the
-    bench's followers hold on it (by application name)."""
-    conn = db.connect(settings.source_url(SOURCE), application_name="pisa-bench-observer", autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_stat_clear_snapshot()")
-            cur.execute("SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
-            blocks = cur.fetchone()[0]
-            cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pisa-bench-follow%%'")
-            pids = [pid for (pid,) in cur.fetchall()]
-        return blocks, sum(cpu_seconds(pid) for pid in pids)
-    finally:
-        conn.close()
+    bench's followers hold on it (by application name). `observer` is one connection for the
+    whole window: a new one would count its own start-up (catalog reads) in the window."""
+    with observer.cursor() as cur:
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute("SELECT blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
+        blocks = cur.fetchone()[0]
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pisa-bench-follow%%'")
+        pids = [pid for (pid,) in cur.fetchall()]
+    return blocks, sum(cpu_seconds(pid) for pid in pids)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -163,11 +160,16 @@ def measure(size: int, args) -> dict:
         first = poll_source_once(settings[name], SOURCE)
         assert first.status == "ok", first.describe()
         initial_s = time.monotonic() - started
+        observer = db.connect(settings[name].source_url(SOURCE), application_name="pisa-bench-observer",
+                              autocommit=True)
+        with observer.cursor() as cur:      # no autovacuum pass inside the window (the last busy phase wrote)
+            cur.execute("VACUUM ANALYZE responses")
         with Follower(settings[name]):
             time.sleep(5)                           # past the first polls and the pacer's warm-up
-            blocks, cpu = source_counters(settings[name])
+            blocks, cpu = source_counters(observer)
             time.sleep(args.idle_seconds)
-            blocks_after, cpu_after = source_counters(settings[name])
+            blocks_after, cpu_after = source_counters(observer)
+            observer.close()
             per_minute = 60 / args.idle_seconds
             idle = {"blocks": (blocks_after - blocks) * per_minute, "cpu_ms": (cpu_after - cpu) * per_minute * 1000}
             inserts = latencies(settings[name], args.rate, args.busy_seconds, "insert")
