@@ -99,6 +99,17 @@ def central_rows(conn) -> int:
     return found[0] if found else 0
 
 
+USED_IDS: set[int] = set()
+
+
+def new_id(rng: random.Random) -> int:
+    """A random id no earlier insert of this run used (the loaded rows' ids are below 10**8)."""
+    while (row_id := rng.randrange(10**8, 2 * 10**9)) in USED_IDS:
+        pass
+    USED_IDS.add(row_id)
+    return row_id
+
+
 def latencies(settings, rate: float, seconds: float, kind: str) -> dict:
     """Commit -> central count for `rate` writes/s of `kind` (insert or delete) for `seconds`."""
     writer = db.connect(settings.source_url(SOURCE), application_name="pisa-bench-writer", autocommit=True)
@@ -114,17 +125,19 @@ def latencies(settings, rate: float, seconds: float, kind: str) -> dict:
 
     def write() -> None:
         started = time.monotonic()
-        with writer.cursor() as cur:
-            for i in range(total):
-                time.sleep(max(0.0, started + i / rate - time.monotonic()))
-                if kind == "insert":
-                    cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) "
-                                "VALUES (%s, %s, '0.5', '1500', '0.1', '3')", (rng.randrange(10**8, 2 * 10**8), SOURCE))
-                else:
-                    cur.execute("DELETE FROM responses WHERE id = %s", (victims[i],))
-                with lock:
-                    committed.append(time.time())
-        done.set()
+        try:
+            with writer.cursor() as cur:
+                for i in range(total):
+                    time.sleep(max(0.0, started + i / rate - time.monotonic()))
+                    if kind == "insert":
+                        cur.execute("INSERT INTO responses (id, cnt, escs, tmins, belong, durecec) "
+                                    "VALUES (%s, %s, '0.5', '1500', '0.1', '3')", (new_id(rng), SOURCE))
+                    else:
+                        cur.execute("DELETE FROM responses WHERE id = %s", (victims[i],))
+                    with lock:
+                        committed.append(time.time())
+        finally:
+            done.set()
 
     baseline = central_rows(central)
     thread = threading.Thread(target=write)
@@ -164,6 +177,8 @@ def measure(size: int, args) -> dict:
                               autocommit=True)
         with observer.cursor() as cur:      # no autovacuum pass inside the window (the last busy phase wrote)
             cur.execute("VACUUM ANALYZE responses")
+            cur.execute("SELECT pg_stat_force_next_flush()")    # the vacuum's blocks counted before it
+            cur.execute("SELECT 1")
         with Follower(settings[name]):
             time.sleep(5)                           # past the first polls and the pacer's warm-up
             blocks, cpu = source_counters(observer)

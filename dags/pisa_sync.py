@@ -4,13 +4,14 @@
 Built from one definition for every source in `PISA_SOURCES`:
 
 * **`pisa_sync_<cnt>`**, every 30 s, `max_active_runs=2`. Its one task, `stream`, queues for the
-  source's sync lease, takes it from the previous run, syncs in sub-second polls, and hands the
-  lease over as soon as the next run queues behind it: consecutive runs overlap by the next run's
-  start-up, so the data never stops flowing (Level 3 freshness). The run's summary ends its log
+  source's sync lease, takes it from the previous run, syncs (streaming from the source's
+  replication slot with capture `wal`, in sub-second polls with `xmin`), and hands the lease and
+  the slot over as soon as the next run queues behind it: consecutive runs overlap by the next
+  run's start-up, so the data never stops flowing (Level 3 freshness). The run's summary ends its log
   (rows, deletes, max lag, why it ended); a notable poll (a catch-up, a lag of 1 s or more, a
   repair) has a line of its own.
 * **`pisa_reconcile_<cnt>`**, every 5 minutes: a poll plus the checksum repair pass (deletes and
-  drift). The streaming run lends it the lease for that pass.
+  drift). The streaming run lends it the lease (and the slot) for that pass.
 
 Each DAG runs at its own phase of its period (`PhasedTimetable`, schedule column "every 30 s at
 +1.5 s"): the twenty sources sync 1.5 s apart and reconcile half-way between two sync ticks, so

@@ -49,6 +49,7 @@ class Capture(ABC):
     sees_deletes: bool = False      # False: each poll also checks the row counts for deletes
     waits_for_changes: bool = False  # True: a poll waits for changes itself, so is never paced
     note: str | None = None         # why this strategy (a fallback), or the last resync's reason
+    stream_started_at: float | None = None   # a streaming capture: when its stream last started (monotonic)
 
     def __init__(self, source: str, source_conn, batch_rows: int):
         self.source = source

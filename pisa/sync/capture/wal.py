@@ -95,7 +95,6 @@ class WalCapture(Capture):
         self._held: list = []                           # read, not applied: the next poll's first
         self._visible: _Visibility | None = None        # while catching up to a check's snapshot
         self._catch_up_to: int | None = None            # a stream just started reads up to here
-        self.stream_started_s: float | None = None      # how long the last stream start took
 
     # -- the interface --------------------------------------------------------------------
 
@@ -254,9 +253,9 @@ class WalCapture(Capture):
         self.committed_lsn = self.confirmable_lsn = watermark
         self.in_transaction = False
         self.relation = None
-        self.stream_started_s = time.monotonic() - started
+        self.stream_started_at = time.monotonic()
         log.debug("%s: streaming from slot %s at %s (started in %.1f ms)", self.source, self.slot,
-                  pgoutput.lsn_text(watermark), self.stream_started_s * 1000)
+                  pgoutput.lsn_text(watermark), (self.stream_started_at - started) * 1000)
 
     def _end_previous_reader(self) -> None:
         status = slot_status(self.conn, self.slot)
@@ -338,9 +337,12 @@ class WalCapture(Capture):
         self.drained_at = datetime.now(timezone.utc)
         if pending:
             yield self._batch(pending)
-        # At a transaction boundary with nothing held back, every commit the server decoded so
-        # far is applied: its position may be confirmed even when nothing of ours changed.
-        self.confirmable_lsn = self.committed_lsn if self._held else self._stream_lsn()
+        # At a transaction boundary every commit before the stream's position is applied (a
+        # held-back Begin sits before its own commit), so that position may be confirmed even
+        # when nothing of ours changed. It is also never behind what psycopg2 confirms by itself
+        # (a keepalive's position, once everything read was confirmed): so the slot's confirmed
+        # position is past the saved watermark only when the central copy lost something.
+        self.confirmable_lsn = self._stream_lsn()
 
     def _stream_lsn(self) -> int:
         return max(self.committed_lsn, self.cursor.wal_end or 0)
