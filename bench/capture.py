@@ -103,8 +103,9 @@ USED_IDS: set[int] = set()
 
 
 def new_id(rng: random.Random) -> int:
-    """A random id no earlier insert of this run used (the loaded rows' ids are below 10**8)."""
-    while (row_id := rng.randrange(10**8, 2 * 10**9)) in USED_IDS:
+    """A random id that neither the loaded rows (1 to 2**31 - 1) nor an earlier insert of this
+    run has: a negative one."""
+    while (row_id := -rng.randrange(1, 2**31)) in USED_IDS:
         pass
     USED_IDS.add(row_id)
     return row_id
