@@ -295,3 +295,11 @@ def test_streaming_runs_hand_the_slot_over_within_100_ms(env, monkeypatch):
     second.join(timeout=10)
     gap_s = moments["streaming"][1] - moments["closed"][0]
     assert 0 < gap_s < 0.1, f"hand-over gap {gap_s * 1000:.0f} ms"
+
+
+def test_the_slot_name_is_the_same_for_a_url_and_an_airflow_connections_key_value_form(env):
+    from psycopg2.extensions import make_dsn, parse_dsn
+    parts = parse_dsn(env.settings.central_url)
+    key_value = make_dsn(host=parts["host"], port=int(parts["port"]), user=parts["user"], password=None,
+                         dbname=parts["dbname"])
+    assert slot_name(env.settings.replace(central_url=key_value), "ALB") == slot_name(env.settings, "ALB")

@@ -12,7 +12,8 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from psycopg2.extensions import parse_dsn
 
 from pisa import db
 from pisa.config import Settings
@@ -27,10 +28,12 @@ MAX_NAME = 63                   # NAMEDATALEN - 1
 
 def slot_name(settings: Settings, source: str) -> str:
     """The product's slot for `source` in this stack: pisa_<central db>_<hash>_<source>, say
-    pisa_central_4f1c2a_alb."""
-    central = urlsplit(settings.central_url)
-    stack = re.sub(r"[^a-z0-9_]", "_", central.path.lstrip("/").lower()).removeprefix(SLOT_PREFIX)[:32]
-    address = f"{central.hostname or 'localhost'}:{central.port or 5432}/{central.path.lstrip('/')}"
+    pisa_central_4f1c2a_alb. The same whichever form the central URL takes (a URL for the CLI,
+    key=value from an Airflow connection): only its host, port and database count."""
+    central = parse_dsn(settings.central_url)
+    database = central.get("dbname", "")
+    stack = re.sub(r"[^a-z0-9_]", "_", database.lower()).removeprefix(SLOT_PREFIX)[:32]
+    address = f"{central.get('host') or 'localhost'}:{central.get('port') or 5432}/{database}"
     digest = hashlib.sha1(address.encode()).hexdigest()[:6]
     return f"{SLOT_PREFIX}{stack}_{digest}_{source.lower()}"[:MAX_NAME]
 
