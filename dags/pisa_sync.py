@@ -11,7 +11,8 @@ Built from one definition for every source in `PISA_SOURCES`:
   (rows, deletes, max lag, why it ended); a notable poll (a catch-up, a lag of 1 s or more, a
   repair) has a line of its own.
 * **`pisa_reconcile_<cnt>`**, every 5 minutes: a poll plus the checksum repair pass (deletes and
-  drift). The streaming run lends it the lease (and the slot) for that pass.
+  drift). The streaming run lends it the lease (and the slot) for that pass. A source on `wal`
+  streams its deletes: its pass runs hourly, and the runs between say they skipped.
 
 Each DAG runs at its own phase of its period (`PhasedTimetable`, schedule column "every 30 s at
 +1.5 s"): the twenty sources sync 1.5 s apart and reconcile half-way between two sync ticks, so

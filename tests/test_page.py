@@ -187,8 +187,9 @@ def test_page_shows_the_current_figures_with_no_console_errors(page, product):
     health = page.locator("#health-table tbody tr")
     assert health.count() == len(SOURCES)
     rows_in_alb = product.get("/api/v1/sources")["sources"][0]["rows"]
-    source, rows, _lag, state = health.nth(0).inner_text().split("\t")[:4]
+    source, rows, _lag, capture, state = health.nth(0).inner_text().split("\t")[:5]
     assert (source, rows, state) == ("ALB", f"{rows_in_alb:,}", "live")
+    assert capture.startswith("wal · ") and capture.endswith(" WAL kept")     # logical replication, and its cost
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert page.problems == []

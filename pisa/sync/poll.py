@@ -54,7 +54,8 @@ class PollResult(ChangeCounts):
             return f"{self.source}: FAILED: {self.error}"
         text = (f"{self.source}: read {self.read} rows, applied {self.changed} changed "
                 f"({self.inserted} new), deleted {self.deleted}; synced through "
-                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC ({self.position_text()}), lag {self.lag_s * 1000:.0f} ms, took {self.duration_s * 1000:.0f} ms")
+                f"{self.synced_through:%H:%M:%S.%f}"[:-3] + f" UTC ({self.position_text()}), "
+                f"lag {self.lag_s * 1000:.0f} ms, took {self.duration_s * 1000:.0f} ms")
         if self.reconcile is not None:
             text += f"; reconcile: {self.reconcile.describe()}"
         return text
