@@ -107,11 +107,14 @@ def capture_for(settings: Settings, source: str, source_conn, application_name: 
     from pisa.sync.capture.wal import WalCapture
     from pisa.sync.capture.xmin import XminCapture
     if settings.capture != "xmin":
-        reason = unavailable_reason(source_conn, settings.publication) or _replication_refused(settings, source)
+        replication_conn = None
+        reason = unavailable_reason(source_conn, settings.publication)
+        if reason is None:
+            replication_conn, reason = _replication_connection(settings, source, application_name)
         if reason is None:
             return WalCapture(source, source_conn, settings.batch_rows, replication_url=settings.source_url(source),
                               slot=slot_name(settings, source), publication=settings.publication,
-                              application_name=application_name)
+                              application_name=application_name, replication_conn=replication_conn)
         if settings.capture == "wal":
             raise SourceUnavailable(f"PISA_CAPTURE is wal, but logical replication is unavailable: {reason}")
         capture = XminCapture(source, source_conn, settings.batch_rows)
@@ -120,12 +123,12 @@ def capture_for(settings: Settings, source: str, source_conn, application_name: 
     return XminCapture(source, source_conn, settings.batch_rows)
 
 
-def _replication_refused(settings: Settings, source: str) -> str | None:
-    """Why the source refuses a replication connection (None: it accepts one)."""
+def _replication_connection(settings: Settings, source: str, application_name: str) -> tuple:
+    """A replication connection to the source, opened now (a runner connects before it takes the
+    lease, so a hand-over has no connect in its gap); or None and why the source refused it."""
     from pisa import db
     from pisa.errors import SourceUnavailable
     try:
-        db.connect_replication(settings.source_url(source), application_name="pisa-probe").close()
+        return db.connect_replication(settings.source_url(source), application_name=f"{application_name}:{source}"), None
     except SourceUnavailable as exc:
-        return f"{exc} (pg_hba.conf needs a replication line for this client)"
-    return None
+        return None, f"{exc} (pg_hba.conf needs a replication line for this client)"

@@ -69,13 +69,13 @@ class WalCapture(Capture):
     waits_for_changes = True
 
     def __init__(self, source: str, source_conn, batch_rows: int, *, replication_url: str, slot: str,
-                 publication: str, application_name: str = "pisa-sync"):
+                 publication: str, application_name: str = "pisa-sync", replication_conn=None):
         super().__init__(source, source_conn, batch_rows)
         self.replication_url = replication_url
         self.slot = slot
         self.publication = publication
         self.application_name = application_name
-        self.replication_conn = None
+        self.replication_conn = replication_conn        # opened ahead (capture_for) or when first needed
         self.cursor = None
         self.initial: XminCapture | None = None
         self.initial_lsn: int | None = None
@@ -241,8 +241,8 @@ class WalCapture(Capture):
                                          status_interval=FEEDBACK_EVERY_S,
                                          options={"proto_version": "1", "publication_names": self.publication})
                 break
-            except psycopg2.errors.ObjectInUse:
-                self._close_stream()
+            except psycopg2.errors.ObjectInUse:       # the connection stays usable: retry on it
+                cursor.close()
                 waited_s = time.monotonic() - started
                 if waited_s > START_RETRY_S:
                     raise SourceUnavailable(f"replication slot {self.slot} is still in use by another reader")
