@@ -9,7 +9,7 @@ import pytest
 
 from pisa.sources.writer import Simulator
 from pisa.sync import slots
-from pisa.sync.runner import SourceRunner
+from pisa.sync.runner import SourceRunner, poll_source_once
 from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
 
 
@@ -57,12 +57,27 @@ def test_a_streaming_run_hands_over_to_the_next_and_the_figures_stay_exact(make_
     assert_exact(env)
 
 
-def test_a_reconcile_run_borrows_the_lease_from_a_streaming_run(make_env):
-    env = make_env(sources=("ARG",), rows=100)
+def last_full_check(env, source: str, *, hours_ago: float | None = None):
+    """When the source's last full check ended; with `hours_ago`, first set it that far back."""
+    central = env.central_conn()
+    with central.cursor() as cur:
+        if hours_ago is not None:
+            cur.execute("UPDATE sync_state SET last_reconcile_at = now() - make_interval(secs => %s) "
+                        "WHERE source = %s", (hours_ago * 3600, source))
+        cur.execute("SELECT last_reconcile_at FROM sync_state WHERE source = %s", (source,))
+        found = cur.fetchone()[0]
+    central.close()
+    return found
+
+
+@pytest.mark.parametrize("capture", ["xmin", "wal"])
+def test_a_reconcile_run_borrows_the_lease_from_a_streaming_run(make_env, capture):
+    env = make_env(sources=("ARG",), rows=100, capture=capture)
     settings = env.settings.replace(poll_interval=0.05)
     stream, stream_out = run_in_thread(slots.stream_slot, settings, "ARG", max_seconds=2.5)
     time.sleep(0.5)
     delete_rows(env, "ARG", 7)
+    last_full_check(env, "ARG", hours_ago=2)       # wal: the hourly check is due
     result = slots.reconcile_slot(settings, "ARG")
     stream.join(timeout=10)
     summary = stream_out["value"]
@@ -70,6 +85,19 @@ def test_a_reconcile_run_borrows_the_lease_from_a_streaming_run(make_env):
     assert summary.rows_deleted + result.deleted == 7        # mostly the stream's own delete checks
     assert summary.ended_because.startswith("reached its")
     assert_exact(env)
+
+
+def test_a_wal_source_skips_the_full_check_until_an_hour_after_the_last(make_env):
+    env = make_env(sources=("ALB",), rows=50, capture="wal")
+    first = poll_source_once(env.settings, "ALB")   # the first sync reads every row: a full check
+    assert first.status == "ok"
+    checked_at = last_full_check(env, "ALB")
+    assert checked_at is not None
+    assert slots.reconcile_slot(env.settings, "ALB") is None
+    assert last_full_check(env, "ALB") == checked_at
+    last_full_check(env, "ALB", hours_ago=1.01)
+    assert slots.reconcile_slot(env.settings, "ALB").status == "ok"
+    assert last_full_check(env, "ALB") > checked_at
 
 
 def test_a_holder_stuck_inside_a_database_call_loses_the_lease_within_the_bound(make_env):

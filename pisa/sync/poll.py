@@ -17,7 +17,7 @@ from pisa.sync.capture import Capture
 from pisa.sync.capture.pgoutput import lsn_text
 from pisa.sync.lease import Lease
 from pisa.sync.reconcile import ReconcileResult, reconcile_source, remove_deleted
-from pisa.sync.state import load_state, save_position
+from pisa.sync.state import load_state, record_reconcile, save_position
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ def poll_source(lease: Lease, capture: Capture, *, batch_rows: int, reconcile_af
                       capture_health=capture.health(), rows=result.changed + result.deleted,
                       poll_ms=(time.monotonic() - started) * 1000, poll_interval_s=poll_interval_s)
         capture.confirm(position)
+        if capture.read_every_row() and not reconcile_after:
+            record_reconcile(session, "every row read in one snapshot (a first sync or a resync): no full check "
+                                      "needed until the next is due")
     finally:
         capture.end()
     if result.inserted >= max(ANALYZE_MIN_ROWS, ANALYZE_AFTER_GROWTH * state.rows):

@@ -74,6 +74,11 @@ class Capture(ABC):
         """Whether the open read still sees the source table as it is (default: always)."""
         return True
 
+    def read_every_row(self) -> bool:
+        """Whether the open read covers every row of the source (a first sync, a resync): as
+        thorough as a full check, so it counts as one (default: no)."""
+        return False
+
     def open_check(self) -> Iterator[ChangeBatch]:
         """Before a delete check or reconcile in this poll: make the read one they can compare
         with the central copy, yielding what must be applied first (default: nothing, the read

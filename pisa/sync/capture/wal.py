@@ -126,6 +126,9 @@ class WalCapture(Capture):
         up_to, self._catch_up_to = self._catch_up_to, None
         yield from self._stream_batches(up_to=up_to, catch_up_s=STREAM_START_CATCH_UP_S)
 
+    def read_every_row(self) -> bool:
+        return self.initial is not None and self.initial.read_every_row()
+
     def position(self) -> Position:
         if self.initial is not None:
             return Position(self.initial_lsn, self.initial.snapshot.taken_at)

@@ -64,6 +64,9 @@ class XminCapture(Capture):
         so a True after a read stays true until `end`."""
         return fetch_all(self.conn, "source/table_file.sql", {})[0][0] == self.snapshot.table_file
 
+    def read_every_row(self) -> bool:
+        return self.read_from is None
+
     def position(self) -> Position:
         """The snapshot's xmin: every later change has an xid at or after it."""
         return Position(self.snapshot.xmin, self.snapshot.taken_at)
