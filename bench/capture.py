@@ -25,7 +25,6 @@ import argparse
 import math
 import os
 import random
-import statistics
 import sys
 import threading
 import time
