@@ -54,7 +54,7 @@ FEEDBACK_EVERY_S = 1.0          # psycopg2 sends the confirmed position at least
 ASK_SERVER_EVERY_S = 5.0        # an idle stream asks for the server's position this often
 START_RETRY_S = 2.0             # a predecessor's WAL sender may take moments to release the slot
 HANDOVER_GRACE_S = 0.05         # ... a few milliseconds after a hand-over; longer: it was cut off
-SLOT_CHECK_EVERY_S = 5.0        # WAL retained by the slot, and whether it was invalidated
+SLOT_CHECK_EVERY_S = 5.0        # WAL retained by the slot, whether it was invalidated, the table still there
 CHECK_CATCH_UP_S = 1.0          # a check waits this long at most for the stream to reach its snapshot
 # A stream just started decodes from the slot's restart point, through the WAL of every database
 # on the server: its first poll waits this long at most to reach the WAL written before it.
@@ -199,6 +199,8 @@ class WalCapture(Capture):
         self.retained_bytes = status.retained_bytes if status else None
         if status is not None and status.lost and self.cursor is not None:
             raise SourceUnavailable(f"replication slot {self.slot} was invalidated (max_slot_wal_keep_size)")
+        if status is not None and not status.has_responses:
+            raise SchemaMismatch("source has no responses table (renamed or dropped)")
         return status
 
     def _replication(self):
