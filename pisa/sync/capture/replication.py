@@ -86,5 +86,10 @@ def slot_status(source_conn, slot: str) -> SlotStatus | None:
 
 def drop_product_slots(source_url: str, only: str | None = None) -> list[str]:
     """Drop the product's slots (or only the slot named `only`) from one source database; the
-    names dropped."""
-    return db.drop_replication_slots(source_url, only if only is not None else SLOT_PREFIX.replace("_", r"\_") + "%")
+    names dropped. Names are matched literally: `_` is a LIKE wildcard, so it is escaped."""
+    pattern = _like_literal(only) if only is not None else _like_literal(SLOT_PREFIX) + "%"
+    return db.drop_replication_slots(source_url, pattern)
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")

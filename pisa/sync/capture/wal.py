@@ -38,7 +38,7 @@ from pisa.errors import SchemaMismatch, SourceUnavailable
 from pisa.source_schema import INDEX_COLUMNS
 from pisa.sync.capture import Capture, ChangeBatch
 from pisa.sync.capture import pgoutput
-from pisa.sync.capture.replication import slot_status
+from pisa.sync.capture.replication import drop_product_slots, slot_status
 from pisa.sync.capture.xmin import XminCapture
 from pisa.sync.source_reads import fetch_all
 from pisa.sync.state import Position, SyncState
@@ -221,7 +221,7 @@ class WalCapture(Capture):
                      "new slot's snapshot (no full reload)", self.source)
         else:
             log.info("%s: %s; reading every row in the new slot's snapshot", self.source, reason)
-        db.drop_replication_slots(self.replication_url, self.slot.replace("_", r"\_"))
+        drop_product_slots(self.replication_url, self.slot)
         with self._replication().cursor() as cur:
             cur.execute(sql.SQL(db.load_command("source/create_replication_slot.sql")).format(
                 slot=sql.Identifier(self.slot)))
