@@ -404,8 +404,12 @@ class WalCapture(Capture):
     def _batch(self, pending: "_PendingChanges") -> ChangeBatch:
         """The pending changes with their content hashes (computed by the source, as xmin's
         read does); rows whose values the stream left out are read from the table."""
-        sent = [row for row in pending.rows() if pgoutput.UNCHANGED_TOAST not in row]
-        unsent = [row[0] for row in pending.rows() if pgoutput.UNCHANGED_TOAST in row]
+        sent, unsent = [], []
+        for row in pending.rows():
+            if pgoutput.UNCHANGED_TOAST in row:
+                unsent.append(row[0])
+            else:
+                sent.append(row)
         rows = []
         try:
             if sent:
