@@ -107,12 +107,14 @@ def test_a_failing_source_makes_sync_once_exit_non_zero(env):
         f'port 5432 failed: FATAL:  database "{database}" does not exist')
 
 
-def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(env):
+def test_sync_follows_a_concurrent_writer_and_stops_cleanly_on_sigterm(xmin_env):
+    # xmin: the deletes must be found by reconcile (wal streams them: tests/test_wal.py)
+    env = xmin_env
     from pisa.sources.writer import Simulator
     from tests.ground_truth import central_figures, source_figures
     follower = subprocess.Popen(
         [sys.executable, "-m", "pisa.cli", "sync", "--poll-interval", "0.05", "--reconcile-every", "1"],
-        env=run_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env={**run_env(env), "PISA_CAPTURE": "xmin"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         simulator = Simulator(env.settings, rate=300, update_share=0.2, delete_share=0.1, bad_share=0.1, seed=4)
         simulator.run(seconds=2)
