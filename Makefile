@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/freshness.py
+	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/history.py
 
