@@ -45,6 +45,7 @@ class SlotSummary:
     ended_because: str = ""
     held_s: float = 0.0
     slot_taken_ms: float | None = None      # wal: lease taken -> streaming from the slot
+    caught_up_ms: float | None = None       # wal: lease taken -> the stream reached the WAL before it
 
     def record(self, result: PollResult) -> None:
         """Count one poll."""
@@ -56,6 +57,8 @@ class SlotSummary:
     def describe(self) -> str:
         """The run's summary line."""
         slot = "" if self.slot_taken_ms is None else f", streaming from the slot {self.slot_taken_ms:.0f} ms after it"
+        if self.caught_up_ms is not None:
+            slot += f", caught up with the source {self.caught_up_ms:.0f} ms after it"
         return (f"{self.source}: held the lease {self.held_s:.1f} s (waited {self.waited_for_lease_s:.2f} s for it"
                 f"{slot}), {self.polls} polls, {self.rows_applied} rows applied, {self.rows_deleted} deleted, max lag "
                 f"{self.max_lag_ms:.0f} ms, lent to reconcile {self.lent_to_reconcile}x; ended: {self.ended_because}")
@@ -96,6 +99,8 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             retries.succeeded()
             if summary.polls == 0 and sync.capture.stream_started_at is not None:
                 summary.slot_taken_ms = (sync.capture.stream_started_at - held_from) * 1000
+                if sync.capture.caught_up_at is not None:
+                    summary.caught_up_ms = (sync.capture.caught_up_at - held_from) * 1000
             summary.record(result)
             waiters = sync.lease.waiters()
             if any(is_successor(name) for name in waiters):

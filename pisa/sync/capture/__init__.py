@@ -50,6 +50,7 @@ class Capture(ABC):
     waits_for_changes: bool = False  # True: a poll waits for changes itself, so is never paced
     note: str | None = None         # why this strategy (a fallback), or the last resync's reason
     stream_started_at: float | None = None   # a streaming capture: when its stream last started (monotonic)
+    caught_up_at: float | None = None        # ... and when it then reached the WAL written before it
 
     def __init__(self, source: str, source_conn, batch_rows: int):
         self.source = source

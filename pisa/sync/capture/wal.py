@@ -313,6 +313,8 @@ class WalCapture(Capture):
                 wait_s = MID_TRANSACTION_WAIT_S
             elif up_to is not None:
                 if self._stream_lsn() >= up_to or time.monotonic() >= catch_up_until:
+                    if self._visible is None:
+                        self.caught_up_at = time.monotonic()
                     break
                 wait_s = 0.01
                 self._ask_server()
