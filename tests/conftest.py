@@ -30,6 +30,16 @@ class Env:
     def central_conn(self):
         return db.connect(self.settings.central_url, application_name="pisa-test", autocommit=True)
 
+    def sync_state(self, source: str) -> dict:
+        """The capture columns of a source's sync_state row: what /api/v1/sources shows."""
+        central = self.central_conn()
+        with central.cursor() as cur:
+            cur.execute("SELECT capture, capture_note, replication_slot, wal_retained_bytes, watermark "
+                        "FROM sync_state WHERE source = %s", (source,))
+            found = dict(zip(("capture", "note", "slot", "retained", "watermark"), cur.fetchone()))
+        central.close()
+        return found
+
     def urls(self) -> list[str]:
         return [self.settings.central_url] + [self.settings.source_url(s) for s in self.settings.sources]
 

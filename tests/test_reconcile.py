@@ -49,15 +49,6 @@ def test_a_table_rewrite_during_reconcile_never_drops_a_country_nor_moves_first_
     assert (central_figures(env), first_seen_times(env, "ALB")) == (before, first_seen)
 
 
-def capture_of(env, source: str) -> tuple:
-    central = env.central_conn()
-    with central.cursor() as cur:
-        cur.execute("SELECT capture, capture_note FROM sync_state WHERE source = %s", (source,))
-        found = cur.fetchone()
-    central.close()
-    return found
-
-
 def first_seen_times(env, source: str) -> dict:
     central = env.central_conn()
     with central.cursor() as cur:
@@ -119,9 +110,11 @@ def test_a_source_without_a_primary_key_counts_the_newest_row_per_id_and_keeps_s
 
     runner.sync_all_once(env.settings)  # a poll alone: the newest row counts at once
     assert central_figures(env) == source_figures(env)
-    assert capture_of(env, "AUS") == ("xmin", "logical replication unavailable: no publication pisa_responses "
-                                      "covering responses for inserts, updates, deletes and truncates")
-    assert capture_of(env, "ALB")[0] == "wal"
+    aus = env.sync_state("AUS")
+    assert aus["capture"] == "xmin"
+    assert aus["note"] == ("logical replication unavailable: no publication pisa_responses "
+                           "covering responses for inserts, updates, deletes and truncates")
+    assert env.sync_state("ALB")["capture"] == "wal"
     sync_and_reconcile(env)             # reconcile records the rows not counted, and works on
     assert_exact(env)
     assert central_quarantine_reasons(env)[("AUS", older_id, "id")] == "duplicate id"

@@ -45,16 +45,6 @@ def slots_of(env, source: str) -> list[tuple]:
     return found
 
 
-def sync_state(env, source: str) -> dict:
-    central = env.central_conn()
-    with central.cursor() as cur:
-        cur.execute("SELECT capture, capture_note, replication_slot, wal_retained_bytes, watermark "
-                    "FROM sync_state WHERE source = %s", (source,))
-        found = dict(zip(("capture", "note", "slot", "retained", "watermark"), cur.fetchone()))
-    central.close()
-    return found
-
-
 def test_pgoutput_messages_decode_to_their_fields():
     def text_tuple(*values):
         data = struct.pack("!h", len(values))
@@ -138,7 +128,7 @@ def test_a_source_xmin_synced_switches_to_wal_reading_only_its_changes(make_env)
     insert_row(writer, 5_000_003)
     writer.commit(), writer.close()
     assert poll_source_once(env.settings.replace(capture="wal"), "ALB").inserted == 1
-    assert sync_state(env, "ALB")["capture"] == "wal"
+    assert env.sync_state("ALB")["capture"] == "wal"
     back = poll_source_once(env.settings, "ALB")                # and back to xmin: one full read
     assert (back.capture, back.read, back.changed) == ("xmin", 203, 0)
     assert_exact(env)
@@ -153,7 +143,7 @@ def test_a_dropped_slot_is_noticed_and_the_source_resyncs_by_itself_saying_why(e
     result = poll_source_once(env.settings, "ALB")
     assert result.status == "ok" and result.read >= 199 and result.changed == 1 and result.deleted == 1, \
         result.describe()
-    assert "does not exist" in sync_state(env, "ALB")["note"]
+    assert "does not exist" in env.sync_state("ALB")["note"]
     assert [name for name, *_ in slots_of(env, "ALB")] == [slot]
     assert_exact(env)
 
@@ -166,7 +156,7 @@ def test_a_slot_confirmed_past_the_central_copy_is_not_trusted(env):
     central.close()
     source_run(env, "ARG", "DELETE FROM responses WHERE id = (SELECT min(id) FROM responses)")
     result = poll_source_once(env.settings, "ARG")
-    assert result.status == "ok" and result.deleted == 1 and "past the central copy" in sync_state(env, "ARG")["note"]
+    assert result.status == "ok" and result.deleted == 1 and "past the central copy" in env.sync_state("ARG")["note"]
     assert_exact(env)
 
 
@@ -177,7 +167,7 @@ def test_forced_wal_on_a_source_without_a_publication_fails_with_the_reason(env)
         "no publication pisa_responses" in forced.error
     auto = poll_source_once(env.settings, "AUS")
     assert (auto.status, auto.capture) == ("ok", "xmin")
-    assert sync_state(env, "AUS")["note"].startswith("logical replication unavailable: no publication")
+    assert env.sync_state("AUS")["note"].startswith("logical replication unavailable: no publication")
 
 
 def test_slot_names_are_per_stack_and_no_stack_leaves_slots_behind(make_env):
@@ -186,7 +176,7 @@ def test_slot_names_are_per_stack_and_no_stack_leaves_slots_behind(make_env):
     assert len(slot_name(first.settings, "ALB")) <= 63
     sync_and_reconcile(first)
     assert [name for name, *_ in slots_of(first, "ALB")] == [slot_name(first.settings, "ALB")]
-    assert sync_state(first, "ALB")["slot"] == slot_name(first.settings, "ALB")
+    assert first.sync_state("ALB")["slot"] == slot_name(first.settings, "ALB")
 
     init_central(first.settings.replace(sources=("ALB",)))      # ARG removed from the stack
     assert slots_of(first, "ARG") == [] and len(slots_of(first, "ALB")) == 1
@@ -222,7 +212,7 @@ def test_an_idle_slot_lets_go_of_the_wal_other_databases_write(env):
             if pgoutput.parse_lsn(confirmed) >= written_to:
                 break
         assert pgoutput.parse_lsn(confirmed) >= written_to, "the idle slot kept the WAL other databases wrote"
-        assert sync_state(env, "ALB")["retained"] is not None
+        assert env.sync_state("ALB")["retained"] is not None
     finally:
         runner.close()
 
@@ -265,7 +255,7 @@ def test_a_follower_killed_with_sigkill_mid_stream_resumes_exactly(env):
     writing.join()
     sync_and_reconcile(env)
     assert_exact(env)
-    assert {sync_state(env, s)["capture"] for s in env.settings.sources} == {"wal"}
+    assert {env.sync_state(s)["capture"] for s in env.settings.sources} == {"wal"}
 
 
 def test_streaming_runs_hand_the_slot_over_within_100_ms(env, monkeypatch):
