@@ -312,8 +312,9 @@ class WalCapture(Capture):
             if self.in_transaction:
                 wait_s = MID_TRANSACTION_WAIT_S
             elif up_to is not None:
-                if self._stream_lsn() >= up_to or time.monotonic() >= catch_up_until:
-                    if self._visible is None:
+                reached = self._stream_lsn() >= up_to
+                if reached or time.monotonic() >= catch_up_until:
+                    if reached and self._visible is None:     # a stream's start, not a check's
                         self.caught_up_at = time.monotonic()
                     break
                 wait_s = 0.01
