@@ -31,7 +31,7 @@ class Env:
         return db.connect(self.settings.central_url, application_name="pisa-test", autocommit=True)
 
     def sync_state(self, source: str) -> dict:
-        """The capture columns of a source's sync_state row: what /api/v1/sources shows."""
+        """A source's sync_state row: its capture, note, slot, WAL retained and watermark."""
         central = self.central_conn()
         with central.cursor() as cur:
             cur.execute("SELECT capture, capture_note, replication_slot, wal_retained_bytes, watermark "

@@ -84,25 +84,16 @@ def test_rows_held_back_by_a_long_transaction_are_read_again_but_applied_once(xm
     again = poll_source_once(env.settings, "ALB")
     assert first.read >= 10 and first.changed == 10
     assert again.read >= 10 and again.changed == 0     # seen again, skipped by version
-    assert watermark(env, "ALB") <= pinned_xid
+    assert env.sync_state("ALB")["watermark"] <= pinned_xid
     pinning.rollback()
     for _ in range(50):                                 # once nothing older runs, the watermark moves on
         assert poll_source_once(env.settings, "ALB").changed == 0
-        if watermark(env, "ALB") > pinned_xid:
+        if env.sync_state("ALB")["watermark"] > pinned_xid:
             break
         time.sleep(0.1)
-    assert watermark(env, "ALB") > pinned_xid
+    assert env.sync_state("ALB")["watermark"] > pinned_xid
     assert_exact(env)
     pinning.close(), writer.close()
-
-
-def watermark(env, source: str) -> int:
-    central = env.central_conn()
-    with central.cursor() as cur:
-        cur.execute("SELECT watermark FROM sync_state WHERE source = %s", (source,))
-        value = cur.fetchone()[0]
-    central.close()
-    return value
 
 
 @pytest.mark.parametrize("fail_on_commit", [1, 3])
@@ -275,14 +266,14 @@ def test_every_poll_logs_one_debug_line_with_its_watermark_and_cost(xmin_env, ca
     env = xmin_env
     runner.sync_all_once(env.settings)
     caplog.set_level("DEBUG", logger="pisa.sync.poll")
-    before = watermark(env, "ALB")
+    before = env.sync_state("ALB")["watermark"]
     result = poll_source_once(env.settings, "ALB")
     lines = [r.getMessage() for r in caplog.records if r.name == "pisa.sync.poll"]
     assert len(lines) == 1
     # (rows may be read again while another session on the server holds an old xid: none change)
     assert lines[0] == (f"ALB: poll: {result.read} rows read, 0 changed, 0 deleted; xmin watermark {before} -> "
                         f"{result.watermark}; took {result.duration_s * 1000:.1f} ms")
-    assert result.watermark == watermark(env, "ALB") >= before
+    assert result.watermark == env.sync_state("ALB")["watermark"] >= before
 
 
 def test_the_decimal_places_limit_is_the_same_in_the_readme_the_parser_and_the_ground_truth(env):
