@@ -258,7 +258,7 @@ class WalCapture(Capture):
         self.committed_lsn = self.confirmable_lsn = watermark
         self.in_transaction = False
         self.relation = None
-        self.stream_started_at = time.monotonic()
+        self.stream_started_at, self.caught_up_at = time.monotonic(), None
         log.debug("%s: streaming from slot %s at %s (started in %.1f ms)", self.source, self.slot,
                   pgoutput.lsn_text(watermark), (self.stream_started_at - started) * 1000)
 
