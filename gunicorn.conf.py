@@ -1,6 +1,8 @@
 """gunicorn settings for the dashboard (Procfile: `gunicorn --config gunicorn.conf.py ...`)."""
 import multiprocessing
 import os
+import threading
+import time
 
 from dotenv import load_dotenv
 
@@ -10,10 +12,12 @@ load_dotenv()
 
 # PORT is what platforms that read a Procfile hand out; PISA_PORT is ours (README, Configuration).
 bind = f"0.0.0.0:{os.environ.get('PORT') or os.environ.get('PISA_PORT', '8000')}"
-# Each worker keeps its own short snapshot cache and pool; threads overlap the rare DB reads.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "gthread"
-threads = load_settings().web_threads     # the app pools as many central connections
+# gevent: every open /api/v1/stream is a greenlet, not a thread, so thousands cost little; the
+# contract endpoints answer from each worker's snapshot cache between them (README, "Push").
+worker_class = "gevent"
+worker_connections = 5000       # open streams and polls per worker
+threads = load_settings().web_threads     # gthread only (`-k gthread`); the pool has as many connections
 # The longest request line and header gunicorn takes (its maximum): beyond them it answers
 # 414/431 itself, in plain text, before the app sees the request (README, "API").
 limit_request_line = 8190
@@ -25,3 +29,27 @@ accesslog = os.environ.get("PISA_ACCESS_LOG")   # unset: no access log (1,000 po
 errorlog = "-"
 control_socket_disable = True   # one per user by default: two stacks (or the benchmark) would clash
 loglevel = "info"
+
+
+def post_fork(server, worker):
+    """Under gevent, psycopg2 waits for the database by yielding to the other greenlets."""
+    if worker.__class__.__name__.startswith("Gevent"):
+        from psycogreen.gevent import patch_psycopg
+        patch_psycopg()
+
+
+def post_worker_init(worker):
+    """When the worker is told to stop, end its streams at once (not after graceful_timeout):
+    the browsers reconnect to a worker that runs and resume where they were."""
+    def end_streams_on_stop():
+        from dashboard.push import close_streams
+        while worker.alive:
+            time.sleep(0.2)
+        close_streams()
+    threading.Thread(target=end_streams_on_stop, name="pisa-stream-closer", daemon=True).start()
+
+
+def worker_int(worker):
+    """Ctrl-C or SIGQUIT: end the streams before the worker exits."""
+    from dashboard.push import close_streams
+    close_streams()

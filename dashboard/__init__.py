@@ -14,7 +14,7 @@ from pisa.config import load_settings
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` may carry SETTINGS (a pisa.config.Settings) and Flask options."""
-    from dashboard import api_v1, contract, db, errors, page
+    from dashboard import api_v1, contract, db, errors, page, push, stream
 
     app = Flask(__name__)
     # '//static//x' would redirect to an absolute URL built from the request's Host header.
@@ -30,11 +30,13 @@ def create_app(config: dict | None = None) -> Flask:
          allow_headers=["If-None-Match"], expose_headers=["ETag", "X-Data-As-Of", "X-Data-Age-Ms"],
          max_age=600)
     db.init_app(app)
+    push.init_app(app)
     errors.init_app(app)
     app.after_request(_no_sniffing)
     app.register_blueprint(contract.bp)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_v1.health_bp)
+    app.register_blueprint(stream.bp)
     app.register_blueprint(page.bp)
     logging.getLogger(__name__).info("dashboard serving %d sources", len(settings.sources))
     return app

@@ -124,6 +124,12 @@ class SummaryReader:
         finally:
             self._lock.release()
 
+    def read_now(self) -> Snapshot:
+        """The summaries read now (the push feed's read after a notification): the cache is
+        refreshed for the polling requests too. A failed read answers from the previous one."""
+        with self._lock:
+            return self._refresh(time.monotonic())
+
     def _refresh(self, requested: float) -> Snapshot:
         cached, failure = self._cached, self.failure
         if cached and cached[0] >= requested:

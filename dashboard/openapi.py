@@ -82,6 +82,19 @@ SCHEMAS = {
             "raw_value": {"type": ["string", "null"]}, "reason": {"type": "string"},
             "seen_at": {"type": "string", "format": "date-time"}})},
     }),
+    # One Server-Sent Event of /api/v1/stream, as a client reads it (OpenAPI 3.1: the schema of a
+    # text/event-stream describes each event); `data` is JSON text.
+    "StreamEvent": {"oneOf": [
+        _object({"event": {"const": "summary"},
+                 "id": {"type": "string", "pattern": "^[0-9a-f]+$", "description": "The summary's ETag tag."},
+                 "data": {"type": "string", "contentMediaType": "application/json",
+                          "contentSchema": {"$ref": "#/components/schemas/Summary"}},
+                 "retry": {"type": "integer"}}, ["event", "id", "data"]),
+        _object({"event": {"const": "freshness"},
+                 "data": {"type": "string", "contentMediaType": "application/json",
+                          "contentSchema": _object(FRESHNESS)},
+                 "id": {"type": "string"}, "retry": {"type": "integer"}}, ["event", "data"]),
+    ]},
     "Health": _object({"status": {"enum": ["ok", "unavailable"]}, "message": {"type": "string"}}, ["status"]),
     "Document": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
 }
@@ -112,6 +125,15 @@ PATHS = {
     "/healthz": Route("200 when the central database answers, 503 when not.", "Health"),
     "/api/v1/openapi.json": Route("This document.", "Document", reads_database=False),
 }
+STREAM_PATH = "/api/v1/stream"
+STREAM_DESCRIPTION = (
+    "Server-Sent Events (`text/event-stream`). First `retry: 1000`, then an event `summary` whose data is "
+    "the `Summary` document for the same `countries` and whose `id` is that document's ETag tag; then one "
+    "`summary` event each time the figures or the source states change (pushed when the sync commits), "
+    "a `freshness` event (`{\"as_of\": ..., \"age_ms\": ...}`) when only the data's age moved (at most "
+    "once a second), and a comment line with the data's age every 15 s. Send `Last-Event-ID` when "
+    "reconnecting: the current summary is sent only if it differs from the one with that id. The server "
+    "ends a stream after PISA_STREAM_MAX_SECONDS or when its worker stops; reconnect after `retry`.")
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 STRONG_ETAG = {"description": "Changes whenever the body does.", "schema": {"type": "string", "pattern": '^"[^"]*"$'}}
@@ -170,6 +192,20 @@ def _operation(route: Route, served: tuple[str, ...]) -> dict:
     return {"get": {"summary": route.summary, "parameters": parameters, "responses": responses}}
 
 
+def _stream_operation(served: tuple[str, ...]) -> dict:
+    # The Summary schema documents each summary event's data; the events themselves are text.
+    operation = _operation(Route("The summary, pushed as Server-Sent Events.", "Summary", ("countries",)), served)
+    operation["get"]["description"] = STREAM_DESCRIPTION
+    operation["get"]["responses"]["200"] = {
+        "description": "An event stream; each `summary` event's data is a `Summary` document.",
+        "headers": {"Cache-Control": {"schema": {"const": "no-cache"}},
+                    "X-Accel-Buffering": {"description": "Tells a proxy (nginx) not to buffer the events.",
+                                          "schema": {"const": "no"}}},
+        "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/StreamEvent"}}}}
+    del operation["get"]["responses"]["304"]
+    return operation
+
+
 @cache
 def openapi_document(served: tuple[str, ...]) -> dict:
     """The whole OpenAPI document for an API serving these countries."""
@@ -182,6 +218,7 @@ def openapi_document(served: tuple[str, ...]) -> dict:
                                 "poll); If-None-Match "
                                 "gets a bodiless 304. Every error, whatever the path or method, is "
                                 '{"error": {"status": ..., "message": ...}}.'},
-        "paths": {path: _operation(route, served) for path, route in PATHS.items()},
+        "paths": {**{path: _operation(route, served) for path, route in PATHS.items()},
+                  STREAM_PATH: _stream_operation(served)},
         "components": {"schemas": SCHEMAS, "responses": RESPONSES},
     }

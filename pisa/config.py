@@ -63,7 +63,10 @@ SETTINGS = (
     Setting("PISA_API_CACHE_SECONDS", "0.1",
             "How long one API process reuses a read of the central summaries (0: read every request)."),
     Setting("PISA_WEB_THREADS", "8",
-            "Threads per gunicorn worker; each API process pools as many central connections."),
+            "Central connections each API process pools (and threads per worker, if gunicorn runs gthread)."),
+    Setting("PISA_STREAM_MAX_SECONDS", "600",
+            "How long the server keeps one /api/v1/stream open before ending it; the browser reconnects "
+            "at once and resumes (Last-Event-ID), so streams spread over the workers again after a restart."),
     Setting("PISA_LAGGING_AFTER_SECONDS", "5",
             "A source whose synced data is older than this is reported as lagging."),
     Setting("PISA_AIRFLOW_PORT", "8080", "Port of the Airflow UI and API server under `make run`."),
@@ -102,6 +105,7 @@ class Settings:
     api_database_url: str = field(repr=False)
     api_cache_seconds: float
     web_threads: int
+    stream_max_seconds: float
     lagging_after_seconds: float
     cors_origins: tuple[str, ...]
     airflow_port: int
@@ -168,6 +172,7 @@ NUMBERS = {
     "PISA_LEASE_TIMEOUT_SECONDS": (float, 1, 86400),     # a day; PostgreSQL's timeouts stop near 24 days
     "PISA_API_CACHE_SECONDS": (float, 0, None),
     "PISA_WEB_THREADS": (int, 1, 256),
+    "PISA_STREAM_MAX_SECONDS": (float, 0, None),
     "PISA_LAGGING_AFTER_SECONDS": (float, 0, None),
     "PISA_AIRFLOW_PORT": (int, 1, 65535),
     "PISA_AIRFLOW_KEEP_HOURS": (float, 0.01, None),

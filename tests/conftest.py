@@ -113,11 +113,16 @@ def synced(make_env) -> Env:
 
 @pytest.fixture
 def api_client():
-    """Factory: api_client(env, **settings) -> a Flask test client of a fresh app (no read cache)."""
+    """Factory: api_client(env, **settings) -> a Flask test client of a fresh app (no read cache;
+    a test client reads whole bodies, so /api/v1/stream ends after its first event)."""
     from dashboard import create_app
+    apps = []
 
     def make(env: Env, **settings):
-        app = create_app({"SETTINGS": env.settings.replace(**{"api_cache_seconds": 0, **settings}),
-                          "TESTING": True})
+        overrides = {"api_cache_seconds": 0, "stream_max_seconds": 0, **settings}
+        app = create_app({"SETTINGS": env.settings.replace(**overrides), "TESTING": True})
+        apps.append(app)
         return app.test_client()
-    return make
+    yield make
+    for app in apps:
+        app.extensions["pisa_feed"].stop()      # a stream started its listener

@@ -6,17 +6,14 @@ when it is not there.
 """
 from __future__ import annotations
 
-import json
 import os
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.ground_truth import expected_charts, expected_sot
+from tests.live import LiveProduct
 from tests.rows import insert_row
 
 CHROMIUM = os.environ.get("PISA_CHROMIUM", "/usr/bin/chromium")
@@ -55,35 +52,6 @@ def test_the_page_and_its_files_are_served_from_this_origin(env, api_client):
         response = client.get(path)
         assert response.status_code == 200, path
         response.close()
-
-
-class LiveProduct:
-    """Sources, a follower syncing them, and the dashboard served over HTTP on a free port."""
-
-    def __init__(self, env, quiet_after_s=60, **settings):
-        from dashboard import create_app
-        from pisa.sync.runner import follow_all
-
-        self.env = env
-        self.stop = threading.Event()
-        self.sync = threading.Thread(target=follow_all, args=(env.settings, self.stop), daemon=True)
-        self.sync.start()
-        app = create_app({"SETTINGS": env.settings.replace(**settings), "PAGE_QUIET_AFTER_S": quiet_after_s})
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def get(self, path: str) -> dict:
-        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
-            return json.load(response)
-
-    def stop_sync(self) -> None:
-        self.stop.set()
-        self.sync.join(timeout=10)
-
-    def close(self) -> None:
-        self.stop_sync()
-        self.server.shutdown()
 
 
 @pytest.fixture

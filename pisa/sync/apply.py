@@ -6,6 +6,7 @@ the session's temp tables and applied set-based: rows at the version we already 
 dropped first (re-applying is free and changes nothing), then facts are upserted while
 `country_stats` moves by new minus old in the same statement, the rows' quarantine entries are
 replaced, new rows are counted in `arrivals_hourly`, and deleted ids leave facts and aggregates.
+A transaction that changed figures also notifies the API processes (delivered at its commit).
 The position moves afterwards, in `state.save_position`.
 """
 from __future__ import annotations
@@ -65,6 +66,8 @@ def apply_batch(lease: Lease, batch: ChangeBatch, *, seen_at: datetime) -> Chang
         if deleted_ids:
             cur.execute(db.load_sql("central/delete_rows.sql"), {**params, "ids": deleted_ids})
             deleted = cur.fetchone()[0]
+        if changed or deleted:          # the API pushes to the page when this commits
+            cur.execute(db.load_sql("central/notify_figures_changed.sql"), params)
     return ChangeCounts(read=len(batch.rows), changed=changed, inserted=inserted, deleted=deleted)
 
 

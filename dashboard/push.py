@@ -1,0 +1,153 @@
+"""Push: each API process listens for the sync's notifications and wakes its streams.
+
+One `ChangeFeed` per process, started by its first stream: a thread (a greenlet under gunicorn's
+gevent worker) with a central connection of its own, outside the request pool, LISTENing on the
+channel the sync notifies when a transaction that changed figures commits. On a notification
+(all that arrived together count as one) it reads the summaries at once (the polling requests'
+cache is refreshed with it) and wakes every stream of the process. It also reads them every
+`TICK_S`, because ages and source states move without a notification. While it cannot listen
+(the database is down, restarting) it retries with back-off and says so; the timed reads go on,
+so the streams still move, as often as polling would.
+"""
+from __future__ import annotations
+
+import logging
+import select
+import threading
+import time
+
+import psycopg2
+from flask import Flask, current_app
+
+from dashboard.db import DatabaseUnavailable, Snapshot, SummaryReader
+from pisa import db
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0                    # a read at least this often: ages and states move without a notify
+BACKOFF_S = (0.5, 30.0)         # the first and the longest wait before listening again
+
+
+class ChangeFeed:
+    """The process's latest summaries, a version that moves with each read, and a way to wait."""
+
+    def __init__(self, reader: SummaryReader, listen_url: str):
+        self.reader = reader
+        self.listen_url = listen_url
+        self.tick_s = TICK_S
+        self.version = 0
+        self.snapshot: Snapshot | None = None
+        self.listening = False
+        self.stopped = threading.Event()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start listening (once; later calls do nothing)."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pisa-change-feed", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and end every stream waiting on this feed."""
+        self.stopped.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait(self, seen_version: int, timeout: float) -> int:
+        """The version once it differs from `seen_version`, the feed stops, or `timeout` passes."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != seen_version or self.stopped.is_set(), timeout)
+            return self.version
+
+    def _publish(self) -> None:
+        try:
+            snapshot = self.reader.read_now()
+        except DatabaseUnavailable as exc:       # nothing read yet: the streams keep waiting
+            log.warning("push: cannot read the summaries (%s); streams wait for the next read", exc)
+            return
+        with self._changed:
+            if snapshot is not self.snapshot:
+                self.snapshot = snapshot
+                self.version += 1
+                self._changed.notify_all()
+
+    def _run(self) -> None:
+        conn, backoff, retry_at, next_read = None, BACKOFF_S[0], 0.0, 0.0
+        while not self.stopped.is_set():
+            now = time.monotonic()
+            if conn is None and now >= retry_at:
+                try:
+                    conn = self._listen()
+                    backoff = BACKOFF_S[0]
+                except psycopg2.Error as exc:
+                    log.warning("push: cannot listen for changes (%s); retrying in %.1f s, and the streams "
+                                "move every %.0f s meanwhile", db.first_line(exc), backoff, self.tick_s)
+                    retry_at, backoff = now + backoff, min(backoff * 2, BACKOFF_S[1])
+            timeout = max(0.0, next_read - time.monotonic())
+            notified = False
+            if conn is None:
+                self.stopped.wait(min(timeout, max(0.0, retry_at - time.monotonic())))
+            else:
+                try:
+                    notified = self._notified(conn, timeout)
+                except (psycopg2.Error, OSError) as exc:
+                    log.warning("push: the listening connection failed (%s); listening again", db.first_line(exc))
+                    conn = self._close(conn)
+            if notified or time.monotonic() >= next_read:
+                next_read = time.monotonic() + self.tick_s
+                self._publish()
+        if conn is not None:
+            self._close(conn)
+
+    def _listen(self):
+        conn = db.connect(self.listen_url, application_name="pisa-api-listen", autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute(db.load_sql("api/listen_figures_changed.sql"))
+        self.listening = True
+        log.info("push: listening for changes to the figures")
+        return conn
+
+    @staticmethod
+    def _notified(conn, timeout: float) -> bool:
+        """Whether notifications arrived within `timeout`; all those waiting count as one."""
+        if not select.select([conn], [], [], timeout)[0]:
+            return False
+        conn.poll()
+        notified = bool(conn.notifies)
+        conn.notifies.clear()
+        return notified
+
+    def _close(self, conn) -> None:
+        """Close the listening connection; returns None, what `conn` becomes."""
+        self.listening = False
+        try:
+            conn.close()
+        except psycopg2.Error:
+            pass
+
+
+_feeds: list[ChangeFeed] = []       # this process's, for close_streams
+
+
+def init_app(app: Flask) -> None:
+    """Attach a ChangeFeed over the app's reader; it starts with the first stream."""
+    feed = ChangeFeed(app.extensions["pisa_reader"], app.config["SETTINGS"].api_url())
+    app.extensions["pisa_feed"] = feed
+    _feeds.append(feed)
+
+
+def feed() -> ChangeFeed:
+    """The current app's ChangeFeed, started."""
+    change_feed = current_app.extensions["pisa_feed"]
+    change_feed.start()
+    return change_feed
+
+
+def close_streams() -> None:
+    """End every stream of this process cleanly (gunicorn.conf.py calls it when a worker stops):
+    the browsers reconnect at once, to a worker that runs."""
+    for change_feed in _feeds:
+        change_feed.stop()
