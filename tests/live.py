@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 class LiveProduct:
     """Sources, a follower syncing them (unless `follow=False`), and the dashboard served over HTTP."""
 
-    def __init__(self, env, quiet_after_s=60, follow=True, **settings):
+    def __init__(self, env, quiet_after_s=60, follow=True, stream_retry_ms=15_000, **settings):
         from dashboard import create_app
         from pisa.sync.runner import follow_all
 
@@ -21,7 +21,8 @@ class LiveProduct:
         self.sync = threading.Thread(target=follow_all, args=(env.settings, self.stop), daemon=True)
         if follow:
             self.sync.start()
-        app = create_app({"SETTINGS": env.settings.replace(**settings), "PAGE_QUIET_AFTER_S": quiet_after_s})
+        app = create_app({"SETTINGS": env.settings.replace(**settings), "PAGE_QUIET_AFTER_S": quiet_after_s,
+                          "PAGE_STREAM_RETRY_MS": stream_retry_ms})
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

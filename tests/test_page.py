@@ -7,6 +7,7 @@ when it is not there.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -25,6 +26,8 @@ NUMERIC = {"ALB": "008", "ARG": "032", "AUS": "036", "AUT": "040", "BEL": "056",
            "BLR": "112", "BRA": "076", "BRN": "096", "CAN": "124", "CHE": "756", "CHL": "152", "COL": "170",
            "CRI": "188", "CZE": "203", "DEU": "276", "DNK": "208", "DOM": "214", "ESP": "724"}
 SOURCES = tuple(NUMERIC)
+STREAM = "**/api/v1/stream*"
+STREAM_OR_SUMMARY = re.compile(r"/api/v1/(stream|summary)")
 
 
 @pytest.fixture(scope="module")
@@ -61,27 +64,57 @@ def product(make_env):
     simulator = Simulator(env.settings, rate=0, update_share=0.3, delete_share=0.1, bad_share=0.1, seed=5)
     simulator.write_rows(300)
     simulator.close()
-    live = LiveProduct(env, quiet_after_s=4, lagging_after_seconds=3.0)
+    # Streams end every 5 s, so every test crosses a resume (Last-Event-ID) too.
+    live = LiveProduct(env, quiet_after_s=4, lagging_after_seconds=3.0, stream_max_seconds=5, stream_retry_ms=2000)
     yield live
     live.close()
 
 
-@pytest.fixture
-def page(browser, product):
-    """The dashboard open in a fresh browser page; console errors and failed requests collected."""
+def open_page(browser, product, *, stream_refused: bool = False):
+    """The dashboard open in a fresh browser page; console errors and failed requests collected.
+    `stream_refused`: /api/v1/stream answers 503, so the page polls."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
-    # Chromium reports a bodiless 304 (the poller's conditional requests) as an aborted load.
+    # Chromium reports a bodiless 304 (the poller's conditional requests) as an aborted load, and
+    # so is a stream the page closes (for another selection, or to poll).
     not_modified = set()
     page.on("response", lambda r: r.status == 304 and not_modified.add(r.request))
-    page.on("requestfailed", lambda r: r in not_modified or page.problems.append(f"request failed: {r.url} {r.failure}"))
+    page.on("requestfailed", lambda r: r in not_modified or ("/api/v1/stream" in r.url and "ABORTED" in r.failure)
+            or page.problems.append(f"request failed: {r.url} {r.failure}"))
+    if stream_refused:
+        refuse_stream(page)
     page.goto(product.url)
     wait_until_synced(product)
+    return page
+
+
+def unexpected(problems: list[str]) -> list[str]:
+    """The problems a refused stream does not explain (its 503s, as the console reports them)."""
+    return [p for p in problems if "503" not in p and "EventSource" not in p]
+
+
+def refuse_stream(page) -> None:
+    page.route(STREAM, lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"error": {"status": 503, "message": "down for the test"}}'))
+
+
+@pytest.fixture
+def page(browser, product):
+    """The dashboard, following the stream."""
+    page = open_page(browser, product)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture
+def polling_page(browser, product):
+    """The dashboard with the stream refused: polling, as before the stream."""
+    page = open_page(browser, product, stream_refused=True)
+    yield page
+    page.context.close()
 
 
 def wait_until_synced(product, timeout_s: float = 20) -> None:
@@ -182,7 +215,8 @@ def test_choosing_two_countries_narrows_the_filtered_charts(page, product):
     assert page.problems == []
 
 
-def test_an_answer_for_an_earlier_selection_is_not_drawn(page, product):
+def test_an_answer_for_an_earlier_selection_is_not_drawn(polling_page, product):
+    page = polling_page
     wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
     held = []              # one all-countries answer, held back until the selection has changed
 
@@ -208,18 +242,47 @@ def test_an_answer_for_an_earlier_selection_is_not_drawn(page, product):
     page.wait_for_timeout(150)            # it has been handled (the next poll is ~1 s away)
     assert chart_data(page, "tmins-chart")["labels"] == ["ARG", "DEU"]
     assert [b["label"] for b in chart_data(page, "eeb-chart")["datasets"]] == ["ARG", "DEU"]
-    assert page.problems == []
+    assert unexpected(page.problems) == []
 
 
-def test_a_new_source_row_reaches_the_big_number_within_two_seconds(page, product):
+def test_a_committed_row_is_pushed_to_the_big_number_within_a_second(page, product):
     before = expected_charts(product.env)["/submissions"]["count"]
     wait_for_count(page, before)
+    wait_for_transport(page, "stream")
+    polls = []
+    page.on("request", lambda r: "/api/v1/summary" in r.url and polls.append(r.url))
     with product.env.source_conn("ESP") as conn:
         insert_row(conn, -424242, cnt="ESP", durecec="2")
     committed = time.monotonic()
-    wait_for_count(page, before + 1, timeout_ms=2000)
+    wait_for_count(page, before + 1, timeout_ms=1000)
     print(f"source commit -> big number on the page: {time.monotonic() - committed:.2f} s")
+    assert polls == []                                   # pushed, not polled
     assert page.problems == []
+
+
+def test_when_the_stream_fails_the_page_polls_says_so_and_resumes_the_stream(page, product):
+    before = expected_charts(product.env)["/submissions"]["count"]
+    wait_for_count(page, before)
+    wait_for_transport(page, "stream")
+    refuse_stream(page)                 # the open stream ends within 5 s; its reconnection is refused
+    wait_for_transport(page, "polling", timeout_ms=10_000)
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes("
+                           "'polling every second (the live stream was refused)')")
+    with product.env.source_conn("DNK") as conn:
+        insert_row(conn, -454545, cnt="DNK", durecec="2")
+    wait_for_count(page, before + 1, timeout_ms=3000)     # the figures still move, polled
+    page.unroute(STREAM)
+    wait_for_transport(page, "stream", timeout_ms=10_000)   # retried every 2 s here
+    page.wait_for_function("() => !document.getElementById('freshness').textContent.includes('polling')")
+    with product.env.source_conn("DOM") as conn:
+        insert_row(conn, -464646, cnt="DOM", durecec="2")
+    wait_for_count(page, before + 2, timeout_ms=1000)
+    assert unexpected(page.problems) == []
+
+
+def wait_for_transport(page, transport: str, timeout_ms: float = 5000) -> None:
+    page.wait_for_function("(t) => document.getElementById('freshness').dataset.transport == t",
+                           arg=transport, timeout=timeout_ms)
 
 
 def test_data_that_stops_moving_is_said_on_the_page(page, product):
@@ -245,8 +308,11 @@ def test_a_stalled_sync_is_said_on_the_page(page, product):
     assert page.problems == []
 
 
-def test_the_page_polls_once_a_second_with_its_etag(page, product):
+def test_without_the_stream_the_page_polls_once_a_second_with_its_etag_and_says_so(polling_page, product):
+    page = polling_page
     wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
+    assert page.locator("#freshness").get_attribute("data-transport") == "polling"
+    page.wait_for_function("() => document.getElementById('freshness').textContent.includes('polling every second')")
     polls = []
     page.on("request", lambda r: "/api/v1/summary" in r.url and polls.append(r.headers.get("if-none-match")))
     page.on("response", lambda r: "/api/v1/summary" in r.url and polls.append(r.status))
@@ -255,16 +321,17 @@ def test_the_page_polls_once_a_second_with_its_etag(page, product):
     assert 3 <= len(requests) <= 5                       # one a second: one request for all five charts
     assert all(tag and tag.startswith('W/"') for tag in requests)    # weak: ages move in the body
     assert 304 in polls                                  # nothing moved: bodiless answers
-    assert page.problems == []
+    assert unexpected(page.problems) == []
 
 
 def test_an_api_outage_is_said_and_the_page_recovers(page, product):
     wait_for_count(page, expected_charts(product.env)["/submissions"]["count"])
-    page.route("**/api/v1/summary*", lambda route: route.abort())
-    page.wait_for_function("() => document.getElementById('freshness').className == 'badge badge-down'")
+    page.route(STREAM_OR_SUMMARY, lambda route: route.abort())
+    page.wait_for_function("() => document.getElementById('freshness').className == 'badge badge-down'",
+                           timeout=15_000)                        # the next stream (5 s) fails, then polls do
     assert "cannot reach the API" in page.inner_text("#freshness")
     assert page.inner_text("#submissions-count") != "–"          # the last figures stay
-    page.unroute("**/api/v1/summary*")
+    page.unroute(STREAM_OR_SUMMARY)
     page.wait_for_function("() => document.getElementById('freshness').textContent.startsWith('Updated')")
     # The outage itself shows as failed loads (the browser logs them); nothing else may.
     assert [p for p in page.problems if "ERR_FAILED" not in p] == []

@@ -1,8 +1,10 @@
-// Wires the page: one poller feeds the five charts, the badge and the health panel.
+// Wires the page: one live summary (pushed, or polled while the stream is down) feeds the five
+// charts, the badge and the health panel.
 import * as charts from "./charts.js";
 import { SummaryPoller } from "./poll.js";
 import { CountrySelector } from "./selector.js";
 import { FreshnessBadge, renderHealth } from "./status.js";
+import { LiveSummary } from "./stream.js";
 
 const config = document.body.dataset;
 const allCodes = config.sources.split(",");
@@ -53,11 +55,17 @@ function start() {
     renderHealth(view.health, body.sources, 0);
   };
 
+  const onFreshness = (freshness) => view.badge.freshnessArrived(freshness);
   const poller = new SummaryPoller(config.summaryUrl, Number(config.pollMs), {
     onSummary,
-    onFreshness: (freshness) => view.badge.freshnessArrived(freshness),
+    onFreshness,
     onError: (error) => view.badge.failed(error),
   });
+  const live = new LiveSummary(config.streamUrl, poller, {
+    onSummary,
+    onFreshness,
+    onTransport: (transport, reason) => view.badge.transportChanged(transport, reason),
+  }, { retryStreamMs: Number(config.streamRetryMs) });
   const showEmptySelection = () => {
     for (const id of ["tmins-chart", "escs-chart", "eeb-chart"]) {
       byId(id).closest(".card").querySelector(".empty-note").hidden = !noneSelected;
@@ -66,7 +74,7 @@ function start() {
   const follow = (codes) => {
     noneSelected = codes !== null && codes.length === 0;
     showEmptySelection();
-    poller.setCountries(noneSelected ? null : codes);     // polls at once, then every second
+    live.setCountries(noneSelected ? null : codes);       // a stream for this selection
   };
   follow(new CountrySelector(byId("country-selector"), allCodes, follow).selection());
 

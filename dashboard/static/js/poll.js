@@ -1,5 +1,6 @@
-// Polls the summary once per interval with If-None-Match: one request for all five charts, and a
-// bodiless 304 when nothing changed. The freshness headers come on 304s too.
+// Polls the summary once per interval with If-None-Match, while the stream (stream.js) cannot be
+// had: one request for all five charts, and a bodiless 304 when nothing changed. The freshness
+// headers come on 304s too.
 
 const REQUEST_TIMEOUT_MS = 5000;
 
@@ -22,6 +23,12 @@ export class SummaryPoller {
     this.etag = null;
     this.generation += 1;
     this.schedule(0);
+  }
+
+  // No more polls; answers in flight are dropped (the stream has taken over).
+  stop() {
+    this.generation += 1;
+    clearTimeout(this.timer);
   }
 
   schedule(delayMs) {

@@ -16,7 +16,14 @@ export class FreshnessBadge {
     this.sources = null;          // the last summary's per-source health
     this.failure = null;          // { error, since } while the API cannot be reached
     this.lastMoveAt = null;       // when the data last moved (performance.now())
+    this.transport = null;        // { mode: "stream" | "polling", reason }
     this.announced = null;
+  }
+
+  // How the figures arrive: pushed ("stream"), or polled while the stream cannot be had.
+  transportChanged(mode, reason) {
+    this.transport = { mode, reason };
+    this.element.dataset.transport = mode;
   }
 
   // `dataMoved`: new rows arrived (the selection alone does not count).
@@ -35,7 +42,7 @@ export class FreshnessBadge {
     this.failure.error = error;
   }
 
-  // Ages keep counting between polls, so a stalled pipeline shows up within the second.
+  // Ages keep counting between events and polls, so a stalled pipeline shows up within the second.
   render() {
     const { text, level, announcement } = this.describe();
     if (this.element.textContent !== text) this.element.textContent = text;
@@ -69,15 +76,18 @@ export class FreshnessBadge {
       return { level: "down", text, announcement: text };
     }
     const ageMs = this.ageMs();
+    const polled = this.transport?.mode === "polling"
+      ? { text: `; polling every second (${this.transport.reason})`, announcement: "; live updates paused, polling" }
+      : { text: "", announcement: "" };
     if (ageMs > this.staleAfterMs) {
-      return { level: "stale", text: `Data is ${formatDuration(ageMs)} old: sync is behind; ${live}`,
-        announcement: `Data is stale: sync is behind; ${live}` };
+      return { level: "stale", text: `Data is ${formatDuration(ageMs)} old: sync is behind; ${live}${polled.text}`,
+        announcement: `Data is stale: sync is behind; ${live}${polled.announcement}` };
     }
     const quietMs = performance.now() - this.lastMoveAt;
     const quiet = quietMs >= this.quietAfterMs ? `; no new rows for ${formatDuration(quietMs)}` : "";
     const level = count("live") < total ? "partial" : "live";
-    return { level, text: `Updated ${formatDuration(ageMs)} ago, ${live}${quiet}`,
-      announcement: `Data is up to date; ${live}${quiet ? "; no new rows for a minute or more" : ""}` };
+    return { level, text: `Updated ${formatDuration(ageMs)} ago, ${live}${quiet}${polled.text}`,
+      announcement: `Data is up to date; ${live}${quiet ? "; no new rows for a minute or more" : ""}${polled.announcement}` };
   }
 
   ageMs() {
