@@ -1,0 +1,227 @@
+"""Push benchmark: a thousand viewers on the stream, against the same thousand polling.
+
+    .venv/bin/python bench/push.py [--clients 1000] [--pollers 200] [--seconds 60] [--rate 5]
+
+Starts the product (`scripts/run.sh`: Airflow, gunicorn as the Procfile runs it; simulator off)
+unless the API already answers on PISA_PORT (then nothing else may write into the sources). Two
+phases of --seconds, each with a writer committing --rate marked rows a second into random
+sources, one transaction each (the k-th commit is what moves the total count to baseline + k):
+
+  1. push: --clients viewers on /api/v1/stream (asyncio, in 4 processes of their own), and
+     --pollers viewers polling the five contract endpoints once a second with If-None-Match, as
+     the Forage charts do;
+  2. poll: the same --clients polling /api/v1/summary once a second with If-None-Match (the page
+     before the stream), and the same --pollers.
+
+Per phase: per change and per viewer, commit -> the first event (or poll answer) showing it:
+p50/p95/p99/max over all of them, and changes some viewer never saw; the contract endpoints'
+p50/p99; the dashboard server's CPU (cores, gunicorn master and workers) and RSS at the end.
+Targets: commit -> event p99 <= 400 ms at 1,000 stream clients; contract p99 <= 10 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+
+from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
+from bench.freshness import wait_until_still  # noqa: E402
+from bench.writer import MarkedWriter, latencies_ms, percentiles  # noqa: E402
+from pisa.config import load_settings  # noqa: E402
+
+CLIENT_PROCESSES = 4
+CONNECT_S = 15          # for every viewer to connect (and get its first event) before the writer starts
+SETTLE_S = 5            # after the writer stops, for the last changes to arrive
+CONTRACT = ("/submissions", "/sot", "/tmins", "/escs", "/eeb")
+COUNT = re.compile(rb'"submissions":\{"count":(\d+)\}')
+
+
+# -- the viewers (in their own processes) ---------------------------------------------------------
+async def stream_viewer(session, base: str, stop_at: float, seen: list) -> None:
+    """An EventSource: reads /api/v1/stream, reconnecting with Last-Event-ID when it ends."""
+    last_id = None
+    while time.time() < stop_at:
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        async with session.get(f"{base}/api/v1/stream", headers=headers) as response:
+            event_id, data = None, b""
+            async for line in response.content:
+                if line.startswith(b"id:"):
+                    event_id = line[3:].strip().decode()
+                elif line.startswith(b"data:"):
+                    data = line
+                elif line in (b"\n", b"\r\n") and event_id:
+                    found = COUNT.search(data)
+                    if found:
+                        seen.append((time.time(), int(found.group(1))))
+                    last_id, event_id = event_id, None
+        await asyncio.sleep(1)                                  # the stream's `retry`
+
+
+async def summary_poller(session, base: str, stop_at: float, seen: list) -> None:
+    """The page before the stream: /api/v1/summary once a second with If-None-Match."""
+    await asyncio.sleep(random.random())
+    etag = None
+    while time.time() < stop_at:
+        started = time.monotonic()
+        async with session.get(f"{base}/api/v1/summary", headers={"If-None-Match": etag} if etag else {}) as response:
+            body = await response.read()
+            if response.status == 200:
+                etag = response.headers.get("ETag")
+                seen.append((time.time(), int(COUNT.search(body).group(1))))
+        await asyncio.sleep(max(0.0, 1 - (time.monotonic() - started)))
+
+
+async def contract_poller(session, base: str, stop_at: float, latencies: list) -> None:
+    """A Forage viewer: the five chart endpoints once a second, each with If-None-Match."""
+    await asyncio.sleep(random.random())
+    etags: dict[str, str] = {}
+    while time.time() < stop_at:
+        started = time.monotonic()
+        for path in CONTRACT:
+            sent = time.monotonic()
+            async with session.get(base + path, headers={"If-None-Match": etags[path]} if path in etags else {}) as r:
+                await r.read()
+                if r.status == 200:
+                    etags[path] = r.headers["ETag"]
+                elif r.status != 304:
+                    raise RuntimeError(f"{path} answered {r.status}")
+            latencies.append((time.monotonic() - sent) * 1000)
+        await asyncio.sleep(max(0.0, 1 - (time.monotonic() - started)))
+
+
+async def _viewers(kind: str, base: str, count: int, stop_at: float) -> dict:
+    import aiohttp
+    viewer = {"stream": stream_viewer, "summary": summary_poller, "contract": contract_poller}[kind]
+    records = [[] for _ in range(count)]
+    errors: list[str] = []
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
+
+    async def one(i: int) -> None:
+        try:
+            await asyncio.wait_for(viewer(session, base, stop_at, records[i]), max(0.1, stop_at - time.time()))
+        except asyncio.TimeoutError:
+            pass                                                  # still reading at the end: fine
+        except Exception as exc:  # noqa: BLE001 - a viewer's failure is a result, counted
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout) as session:
+        await asyncio.gather(*(one(i) for i in range(count)))
+    return {"records": records, "errors": errors}
+
+
+def run_viewers(args: tuple) -> dict:
+    kind, base, count, stop_at = args
+    return asyncio.run(_viewers(kind, base, count, stop_at))
+
+
+# -- the server's cost ----------------------------------------------------------------------------
+def dashboard_processes(port: int) -> list[psutil.Process]:
+    """gunicorn's master and workers: the processes listening on the dashboard's port."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "gunicorn" in " ".join(process.info["cmdline"] or []) and any(
+                    c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in process.net_connections("tcp")):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+# -- one phase ------------------------------------------------------------------------------------
+def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, seconds: float, rate: float) -> dict:
+    base = f"http://127.0.0.1:{settings.port}"
+    wait_until_still(base, quiet_s=5)
+    baseline = summary(base)["submissions"]["count"]
+    stop_at = time.time() + CONNECT_S + seconds + SETTLE_S
+    per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
+    jobs = [(viewer_kind, base, n, stop_at) for n in per_process] + [("contract", base, pollers, stop_at)]
+    server = dashboard_processes(settings.port)
+    print(f"  {name}: {clients} viewers ({viewer_kind}) and {pollers} contract pollers; "
+          f"writing {rate:g} rows/s for {seconds:g} s after {CONNECT_S} s to connect...", flush=True)
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        pending = pool.map_async(run_viewers, jobs)
+        time.sleep(CONNECT_S)
+        cpu_before, wall_before = cpu_seconds(server), time.monotonic()
+        writer = MarkedWriter(settings, rate, seconds)
+        writer.start()
+        writer.join()
+        cpu = (cpu_seconds(server) - cpu_before) / (time.monotonic() - wall_before)
+        rss = sum(p.memory_info().rss for p in server if p.is_running())
+        results = pending.get(timeout=seconds + CONNECT_S + SETTLE_S + 120)
+    viewers = [r for result in results[:-1] for r in result["records"]]
+    latencies, unseen = [], 0
+    for seen in viewers:
+        found = latencies_ms(writer.commits, seen, baseline)
+        latencies += found
+        unseen += len(writer.commits) - len(found)
+    contract = results[-1]["records"]
+    return {"name": name, "changes": len(writer.commits), "viewers": len(viewers), "unseen": unseen,
+            **percentiles(latencies), "contract": percentiles([ms for r in contract for ms in r]),
+            "contract_requests": sum(len(r) for r in contract), "errors": [e for r in results for e in r["errors"]],
+            "cpu": cpu, "rss_mb": rss / 2**20}
+
+
+def report(r: dict) -> None:
+    c = r["contract"]
+    print(f"    commit -> seen, over {r['changes']} changes x {r['viewers']} viewers: p50 {r['p50']:.0f} ms, "
+          f"p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms; never seen {r['unseen']}", flush=True)
+    print(f"    contract endpoints ({r['contract_requests']} requests): p50 {c['p50']:.1f} ms, p99 {c['p99']:.1f} ms; "
+          f"server {r['cpu']:.2f} cores, {r['rss_mb']:.0f} MB RSS; viewer errors {len(r['errors'])}", flush=True)
+    for error in sorted(set(r["errors"]))[:5]:
+        print(f"      {error}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=1000, help="viewers of the page (default 1000)")
+    parser.add_argument("--pollers", type=int, default=200, help="Forage viewers polling the contract (default 200)")
+    parser.add_argument("--seconds", type=float, default=60, help="writing time per phase (default 60)")
+    parser.add_argument("--rate", type=float, default=5, help="rows committed per second (default 5)")
+    parser.add_argument("--phases", default="push,poll", help="push, poll or both (default push,poll)")
+    args = parser.parse_args()
+    settings = load_settings()
+    print(machine_line("Push benchmark"))
+    product = start_product(settings)
+    results = []
+    try:
+        for name in args.phases.split(","):
+            kind = {"push": "stream", "poll": "summary"}[name]
+            results.append(phase(settings, name, kind, args.clients, args.pollers, args.seconds, args.rate))
+            report(results[-1])
+    finally:
+        stop_product(product)
+    print()
+    print(f"{'phase':>6} {'viewers':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'unseen':>7} "
+          f"{'contract p99':>13} {'cores':>6} {'RSS':>7}")
+    for r in results:
+        print(f"{r['name']:>6} {r['viewers']:>8} {r['p50']:>6.0f}ms {r['p95']:>6.0f}ms {r['p99']:>6.0f}ms "
+              f"{r['max']:>6.0f}ms {r['unseen']:>7} {r['contract']['p99']:>11.1f}ms {r['cpu']:>6.2f} {r['rss_mb']:>5.0f}MB")
+    print("(source commit -> first stream event or poll answer showing the row, at every viewer; targets: "
+          "push p99 <= 400 ms at 1,000 viewers, contract endpoints p99 <= 10 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
