@@ -39,10 +39,13 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """When the worker is told to stop, end its streams at once (not after graceful_timeout):
-    the browsers reconnect to a worker that runs and resume where they were."""
+    """Listen for changes from the start (every request then answers from the feed's reads), and
+    when the worker is told to stop, end its streams at once, not after graceful_timeout: the
+    browsers reconnect to a worker that runs and resume where they were."""
+    from dashboard.push import close_streams, start_feeds
+    start_feeds()
+
     def end_streams_on_stop():
-        from dashboard.push import close_streams
         while worker.alive:
             time.sleep(0.2)
         close_streams()

@@ -3,8 +3,9 @@
 One `ChangeFeed` per process, started by its first stream: a thread (a greenlet under gunicorn's
 gevent worker) with a central connection of its own, outside the request pool, LISTENing on the
 channel the sync notifies when a transaction that changed figures commits. On a notification
-(all that arrived together count as one) it reads the summaries at once (the polling requests'
-cache is refreshed with it) and wakes every stream of the process. It also reads them every
+(all that arrived within `MIN_GAP_S` count as one) it reads the summaries at once and wakes every
+stream of the process; while it listens, the polling requests answer from that read too, so no
+request waits for the database (dashboard/db.py). It also reads them every
 `TICK_S`, because ages and source states move without a notification. While it cannot listen
 (the database is down, restarting) it retries with back-off and says so; the timed reads go on,
 so the streams still move, as often as polling would.
@@ -25,6 +26,7 @@ from pisa import db
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0                    # a read at least this often: ages and states move without a notify
+MIN_GAP_S = 0.05                # and at most one read per gap: a burst of commits is one read
 BACKOFF_S = (0.5, 30.0)         # the first and the longest wait before listening again
 
 
@@ -53,6 +55,7 @@ class ChangeFeed:
     def stop(self) -> None:
         """Stop listening and end every stream waiting on this feed."""
         self.stopped.set()
+        self.reader.fed = False
         with self._changed:
             self._changed.notify_all()
 
@@ -75,7 +78,7 @@ class ChangeFeed:
                 self._changed.notify_all()
 
     def _run(self) -> None:
-        conn, backoff, retry_at, next_read = None, BACKOFF_S[0], 0.0, 0.0
+        conn, backoff, retry_at, next_read, last_read = None, BACKOFF_S[0], 0.0, 0.0, 0.0
         while not self.stopped.is_set():
             now = time.monotonic()
             if conn is None and now >= retry_at:
@@ -97,7 +100,9 @@ class ChangeFeed:
                     log.warning("push: the listening connection failed (%s); listening again", db.first_line(exc))
                     conn = self._close(conn)
             if notified or time.monotonic() >= next_read:
-                next_read = time.monotonic() + self.tick_s
+                self.stopped.wait(max(0.0, last_read + MIN_GAP_S - time.monotonic()))
+                last_read = time.monotonic()
+                next_read = last_read + self.tick_s
                 self._publish()
         if conn is not None:
             self._close(conn)
@@ -106,7 +111,7 @@ class ChangeFeed:
         conn = db.connect(self.listen_url, application_name="pisa-api-listen", autocommit=True)
         with conn.cursor() as cur:
             cur.execute(db.load_sql("api/listen_figures_changed.sql"))
-        self.listening = True
+        self.listening = self.reader.fed = True
         log.info("push: listening for changes to the figures")
         return conn
 
@@ -122,7 +127,7 @@ class ChangeFeed:
 
     def _close(self, conn) -> None:
         """Close the listening connection; returns None, what `conn` becomes."""
-        self.listening = False
+        self.listening = self.reader.fed = False
         try:
             conn.close()
         except psycopg2.Error:
@@ -144,6 +149,13 @@ def feed() -> ChangeFeed:
     change_feed = current_app.extensions["pisa_feed"]
     change_feed.start()
     return change_feed
+
+
+def start_feeds() -> None:
+    """Start this process's feeds now (gunicorn.conf.py, as a worker starts), not at the first
+    stream: the polling requests answer from their reads too."""
+    for change_feed in _feeds:
+        change_feed.start()
 
 
 def close_streams() -> None:
