@@ -31,12 +31,14 @@ test: install browser
 schemathesis: install
 	$(BIN)/python -m pytest -q tests/test_schemathesis.py
 
-bench: install
+bench: install browser
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/capture.py
+	$(BIN)/python bench/push.py
+	$(BIN)/python bench/pixel.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/history.py
 

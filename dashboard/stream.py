@@ -6,7 +6,7 @@ event when only the data's age moved (at most once a second), so the page's age 
 between changes. Each summary event's `id` is its ETag's tag: a client that reconnects with
 `Last-Event-ID` gets the current summary only if it differs from the one it holds, so nothing is
 missed and nothing is sent twice, whichever worker it reaches. A comment line with the data's age
-every `HEARTBEAT_S` keeps idle proxies from closing the connection. The server ends a stream
+every `HEARTBEAT_S` keeps proxies from closing a quiet connection. The server ends a stream
 after `PISA_STREAM_MAX_SECONDS`, or when its worker stops; the browser reconnects after `retry`.
 """
 from __future__ import annotations
@@ -44,24 +44,24 @@ def summary_events(change_feed: push.ChangeFeed, snapshot, settings, countries, 
     """The stream's text: `retry`, then events as the feed's snapshots change, until it ends."""
     yield f"retry: {RETRY_MS}\n\n"
     ends_at = time.monotonic() + settings.stream_max_seconds
-    version, sent_as_of, written_at = change_feed.version, None, time.monotonic()
+    version, sent_as_of, heartbeat_at = change_feed.version, None, time.monotonic() + HEARTBEAT_S
     while True:
         payload, etag = views.summary(snapshot, settings, countries)
         event_id = etag.removeprefix("W/").strip('"')
         fresh = views.freshness_now(snapshot, settings)
         if event_id != last_id:
             yield f"id: {event_id}\nevent: summary\ndata: {payload}\n\n"
-            last_id, sent_as_of, written_at = event_id, fresh["as_of"], time.monotonic()
+            last_id, sent_as_of = event_id, fresh["as_of"]
         elif fresh["as_of"] != sent_as_of:
             yield f"event: freshness\ndata: {json.dumps(fresh)}\n\n"
-            sent_as_of, written_at = fresh["as_of"], time.monotonic()
+            sent_as_of = fresh["as_of"]
         now = time.monotonic()
         if now >= ends_at or change_feed.stopped.is_set():
             return
-        if now - written_at >= HEARTBEAT_S:
+        if now >= heartbeat_at:
             yield f": heartbeat; the data is {fresh['age_ms']} ms old\n\n"
-            written_at = now
+            heartbeat_at = now + HEARTBEAT_S
         seen = version
-        version = change_feed.wait(seen, min(ends_at, written_at + HEARTBEAT_S) - time.monotonic())
+        version = change_feed.wait(seen, min(ends_at, heartbeat_at) - time.monotonic())
         if version != seen and change_feed.snapshot is not None:
             snapshot = change_feed.snapshot
