@@ -71,6 +71,9 @@ class ChangeFeed:
         except DatabaseUnavailable as exc:       # nothing read yet: the streams keep waiting
             log.warning("push: cannot read the summaries (%s); streams wait for the next read", exc)
             return
+        except Exception:                       # a bug must not stop every stream of the process
+            log.exception("push: reading the summaries failed; trying again at the next change or second")
+            return
         with self._changed:
             if snapshot is not self.snapshot:
                 self.snapshot = snapshot
@@ -84,7 +87,7 @@ class ChangeFeed:
             if conn is None and now >= retry_at:
                 try:
                     conn = self._listen()
-                    backoff = BACKOFF_S[0]
+                    backoff, next_read = BACKOFF_S[0], 0.0    # read now: changes while not listening
                 except psycopg2.Error as exc:
                     log.warning("push: cannot listen for changes (%s); retrying in %.1f s, and the streams "
                                 "move every %.0f s meanwhile", db.first_line(exc), backoff, self.tick_s)

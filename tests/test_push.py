@@ -160,6 +160,19 @@ def test_the_feed_listens_again_after_its_connection_is_cut(live):
     events.close()
 
 
+def test_while_it_cannot_listen_the_feed_still_moves_the_streams_every_second(live, caplog):
+    feed = live.app.extensions["pisa_feed"]
+    feed.listen_url = live.env.settings.api_url() + "_missing"      # LISTEN fails; reads do not
+    events = EventReader(live.url, "/api/v1/stream")
+    before = events.next_of("summary")["data"]["submissions"]["count"]
+    commit_row(live.env, "AUS", 9_450_001)
+    runner.sync_all_once(live.env.settings)
+    assert events.next_of("summary", timeout_s=5)["data"]["submissions"]["count"] == before + 1
+    assert not feed.listening
+    assert "cannot listen for changes" in caplog.text and "the streams move every 1 s meanwhile" in caplog.text
+    events.close()
+
+
 def _listening_again(live) -> bool:
     central = live.env.central_conn()
     with central.cursor() as cur:
