@@ -157,7 +157,7 @@ def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, sec
     stop_at = time.time() + CONNECT_S + seconds + SETTLE_S
     per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
     jobs = [(viewer_kind, base, n, stop_at) for n in per_process]
-    jobs += [("contract", base, pollers // CONTRACT_PROCESSES, stop_at)] * CONTRACT_PROCESSES
+    jobs += [("contract", base, pollers // CONTRACT_PROCESSES, stop_at)] * (CONTRACT_PROCESSES if pollers else 0)
     server = dashboard_processes(settings.port)
     print(f"  {name}: {clients} viewers ({viewer_kind}) and {pollers} contract pollers; "
           f"writing {rate:g} rows/s for {seconds:g} s after {CONNECT_S} s to connect...", flush=True)
@@ -188,11 +188,15 @@ def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, sec
             "cpu": cpu, "clients_cpu": clients_cpu, "idle": idle, "rss_mb": rss / 2**20}
 
 
+def ms(value: float | None, places: int = 0) -> str:
+    return "-" if value is None else f"{value:.{places}f} ms"
+
+
 def report(r: dict) -> None:
     c = r["contract"]
-    print(f"    commit -> seen, over {r['changes']} changes x {r['viewers']} viewers: p50 {r['p50']:.0f} ms, "
-          f"p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms; never seen {r['unseen']}", flush=True)
-    print(f"    contract endpoints ({r['contract_requests']} requests): p50 {c['p50']:.1f} ms, p99 {c['p99']:.1f} ms; "
+    print(f"    commit -> seen, over {r['changes']} changes x {r['viewers']} viewers: p50 {ms(r['p50'])}, "
+          f"p95 {ms(r['p95'])}, p99 {ms(r['p99'])}, max {ms(r['max'])}; never seen {r['unseen']}", flush=True)
+    print(f"    contract endpoints ({r['contract_requests']} requests): p50 {ms(c['p50'], 1)}, p99 {ms(c['p99'], 1)}; "
           f"server {r['cpu']:.2f} cores, {r['rss_mb']:.0f} MB RSS; viewer errors {len(r['errors'])}", flush=True)
     print(f"    the viewers' own processes {r['clients_cpu']:.2f} cores; the machine {r['idle']:.0f} % idle", flush=True)
     for error in sorted(set(r["errors"]))[:5]:
@@ -219,11 +223,11 @@ def main() -> int:
     finally:
         stop_product(product)
     print()
-    print(f"{'phase':>6} {'viewers':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'unseen':>7} "
+    print(f"{'phase':>6} {'viewers':>8} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9} {'unseen':>7} "
           f"{'contract p99':>13} {'cores':>6} {'RSS':>7}")
     for r in results:
-        print(f"{r['name']:>6} {r['viewers']:>8} {r['p50']:>6.0f}ms {r['p95']:>6.0f}ms {r['p99']:>6.0f}ms "
-              f"{r['max']:>6.0f}ms {r['unseen']:>7} {r['contract']['p99']:>11.1f}ms {r['cpu']:>6.2f} {r['rss_mb']:>5.0f}MB")
+        print(f"{r['name']:>6} {r['viewers']:>8} {ms(r['p50']):>9} {ms(r['p95']):>9} {ms(r['p99']):>9} "
+              f"{ms(r['max']):>9} {r['unseen']:>7} {ms(r['contract']['p99'], 1):>13} {r['cpu']:>6.2f} {r['rss_mb']:>5.0f}MB")
     print("(source commit -> first stream event or poll answer showing the row, at every viewer; targets: "
           "push p99 <= 400 ms at 1,000 viewers, contract endpoints p99 <= 10 ms)")
     return 0
