@@ -41,7 +41,7 @@ class ChangeFeed:
         self.snapshot: Snapshot | None = None
         self.listening = False
         self.stopped = threading.Event()
-        self._changed = threading.Condition()
+        self._next_version = threading.Event()      # set, and replaced, when the version moves
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -56,14 +56,15 @@ class ChangeFeed:
         """Stop listening and end every stream waiting on this feed."""
         self.stopped.set()
         self.reader.fed = False
-        with self._changed:
-            self._changed.notify_all()
+        self._next_version.set()
 
     def wait(self, seen_version: int, timeout: float) -> int:
-        """The version once it differs from `seen_version`, the feed stops, or `timeout` passes."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.version != seen_version or self.stopped.is_set(), timeout)
-            return self.version
+        """The version once it differs from `seen_version`, the feed stops, or `timeout` passes.
+        (One Event per version: setting it wakes every stream without a lock they all take.)"""
+        next_version = self._next_version
+        if self.version == seen_version and not self.stopped.is_set():
+            next_version.wait(max(0.0, timeout))
+        return self.version
 
     def _publish(self) -> None:
         try:
@@ -74,11 +75,13 @@ class ChangeFeed:
         except Exception:                       # a bug must not stop every stream of the process
             log.exception("push: reading the summaries failed; trying again at the next change or second")
             return
-        with self._changed:
-            if snapshot is not self.snapshot:
-                self.snapshot = snapshot
-                self.version += 1
-                self._changed.notify_all()
+        if snapshot is not self.snapshot:
+            # The version moves before the Event is replaced: a stream that takes the new Event
+            # sees the new version, and one that took the old Event is woken by it.
+            self.snapshot = snapshot
+            self.version += 1
+            woken, self._next_version = self._next_version, threading.Event()
+            woken.set()
 
     def _run(self) -> None:
         conn, backoff, retry_at, next_read, last_read = None, BACKOFF_S[0], 0.0, 0.0, 0.0
