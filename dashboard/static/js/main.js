@@ -38,7 +38,11 @@ function start() {
   const filtered = (body, part) => (noneSelected ? NO_COUNTRIES : body[part]);
   const drawMap = (body) => view.escs && charts.updateEscsMap(view.escs, filtered(body, "escs"));
 
-  const onSummary = (body) => {
+  let waiting = null;                         // the newest summary whose charts are not drawn yet
+
+  const drawSummary = () => {
+    const body = waiting;
+    waiting = null;
     // What moved: rows (in any source), or what is drawn (figures, or only the selection).
     const moved = JSON.stringify(body.sources.map((s) => s.rows));
     const drawn = JSON.stringify([body.submissions, body.sot, body.tmins, body.escs, body.eeb, noneSelected]);
@@ -53,6 +57,15 @@ function start() {
     view.badge.summaryArrived(body, last !== null && moved !== last.moved);
     last = { body, drawn, moved, at: performance.now() };
     renderHealth(view.health, body.sources, 0);
+  };
+
+  // The big number is painted as soon as a summary arrives; the charts and the panel follow once
+  // that frame is on screen, from the newest summary only: a burst of pushed changes is one
+  // redraw, and no redraw holds the number back.
+  const onSummary = (body) => {
+    view.count.textContent = charts.formatCount(body.submissions.count);
+    if (waiting === null) requestAnimationFrame(() => setTimeout(drawSummary, 0));
+    waiting = body;
   };
 
   const onFreshness = (freshness) => view.badge.freshnessArrived(freshness);
