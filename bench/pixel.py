@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
 from bench.freshness import wait_until_still  # noqa: E402
-from bench.writer import MarkedWriter, latencies_ms, percentiles  # noqa: E402
+from bench.writer import MarkedWriter, latencies_ms, ms, percentiles  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
 
 CHROMIUM = os.environ.get("PISA_CHROMIUM", "/usr/bin/chromium")
@@ -87,16 +87,16 @@ def main() -> int:
             for transport in args.transports.split(","):
                 results.append(measure(browser, settings, transport, args.rate, args.seconds))
                 r = results[-1]
-                print(f"    p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, "
-                      f"max {r['max']:.0f} ms; never painted {r['unseen']}", flush=True)
+                print(f"    p50 {ms(r['p50'])}, p95 {ms(r['p95'])}, p99 {ms(r['p99'])}, max {ms(r['max'])}; "
+                      f"never painted {r['unseen']}", flush=True)
             browser.close()
     finally:
         stop_product(product)
     print()
-    print(f"{'page':>8} {'rows':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'unseen':>7}")
+    print(f"{'page':>8} {'rows':>6} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9} {'unseen':>7}")
     for r in results:
-        print(f"{r['transport']:>8} {r['rows']:>6} {r['p50']:>6.0f}ms {r['p95']:>6.0f}ms {r['p99']:>6.0f}ms "
-              f"{r['max']:>6.0f}ms {r['unseen']:>7}")
+        print(f"{r['transport']:>8} {r['rows']:>6} {ms(r['p50']):>9} {ms(r['p95']):>9} {ms(r['p99']):>9} "
+              f"{ms(r['max']):>9} {r['unseen']:>7}")
     print("(source commit -> the animation frame that paints the big number including it, in Chromium; "
           "targets: p99 <= 250 ms with wal capture, <= 500 ms with xmin)")
     return 0

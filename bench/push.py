@@ -36,7 +36,7 @@ import psutil  # noqa: E402
 
 from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
 from bench.freshness import wait_until_still  # noqa: E402
-from bench.writer import MarkedWriter, latencies_ms, percentiles  # noqa: E402
+from bench.writer import MarkedWriter, latencies_ms, ms, percentiles  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
 
 CLIENT_PROCESSES = 4       # stream or summary viewers
@@ -186,10 +186,6 @@ def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, sec
             **percentiles(latencies), "contract": percentiles([ms for r in contract for ms in r]),
             "contract_requests": sum(len(r) for r in contract), "errors": [e for r in results for e in r["errors"]],
             "cpu": cpu, "clients_cpu": clients_cpu, "idle": idle, "rss_mb": rss / 2**20}
-
-
-def ms(value: float | None, places: int = 0) -> str:
-    return "-" if value is None else f"{value:.{places}f} ms"
 
 
 def report(r: dict) -> None:

@@ -56,3 +56,8 @@ def percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None  # noqa: E731
     return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1] if ordered else None}
+
+
+def ms(value: float | None, places: int = 0) -> str:
+    """A latency for the reports: '123 ms', or '-' when there was none to measure."""
+    return "-" if value is None else f"{value:.{places}f} ms"
