@@ -11,6 +11,7 @@ const allCodes = config.sources.split(",");
 const byId = (id) => document.getElementById(id);
 const NO_COUNTRIES = { datasets: [] };
 const MAP_RETRY_MS = 5000;
+const CHARTS_AT_MOST_EVERY_MS = 500;     // pushed changes may come faster: the number shows each
 
 // "3,120 arrived in the hour from 21:00 UTC, across 20 countries"
 function arrivalsNote(body) {
@@ -39,10 +40,12 @@ function start() {
   const drawMap = (body) => view.escs && charts.updateEscsMap(view.escs, filtered(body, "escs"));
 
   let waiting = null;                         // the newest summary whose charts are not drawn yet
+  let drawnAt = -Infinity;
 
   const drawSummary = () => {
     const body = waiting;
     waiting = null;
+    drawnAt = performance.now();
     // What moved: rows (in any source), or what is drawn (figures, or only the selection).
     const moved = JSON.stringify(body.sources.map((s) => s.rows));
     const drawn = JSON.stringify([body.submissions, body.sot, body.tmins, body.escs, body.eeb, noneSelected]);
@@ -60,11 +63,14 @@ function start() {
   };
 
   // The big number is painted as soon as a summary arrives; the charts and the panel follow once
-  // that frame is on screen, from the newest summary only: a burst of pushed changes is one
-  // redraw, and no redraw holds the number back.
+  // that frame is on screen, at most twice a second, from the newest summary only: a burst of
+  // pushed changes is one redraw, and no redraw (a world map is costly) holds the number back.
   const onSummary = (body) => {
     view.count.textContent = charts.formatCount(body.submissions.count);
-    if (waiting === null) requestAnimationFrame(() => setTimeout(drawSummary, 0));
+    if (waiting === null) {
+      const wait = Math.max(0, drawnAt + CHARTS_AT_MOST_EVERY_MS - performance.now());
+      requestAnimationFrame(() => setTimeout(drawSummary, wait));
+    }
     waiting = body;
   };
 
