@@ -1,12 +1,13 @@
 """Push: each API process listens for the sync's notifications and wakes its streams.
 
-One `ChangeFeed` per process, started by its first stream: a thread (a greenlet under gunicorn's
+One `ChangeFeed` per process, started as a gunicorn worker starts (or by the first stream): a thread (a greenlet under gunicorn's
 gevent worker) with a central connection of its own, outside the request pool, LISTENing on the
 channel the sync notifies when a transaction that changed figures commits. On a notification
-(all that arrived within `MIN_GAP_S` count as one) it reads the summaries at once and wakes every
+(all that arrived within `PISA_API_CACHE_SECONDS` of its last read count as one: a process reads
+the summaries no more often than it did for polling) it reads them at once and wakes every
 stream of the process; while it listens, the polling requests answer from that read too, so no
-request waits for the database (dashboard/db.py). It also reads them every
-`TICK_S`, because ages and source states move without a notification. While it cannot listen
+request waits for the database (dashboard/db.py). It also reads them every `TICK_S`, because
+ages and source states move without a notification. While it cannot listen
 (the database is down, restarting) it retries with back-off and says so; the timed reads go on,
 so the streams still move, as often as polling would.
 """
@@ -26,7 +27,6 @@ from pisa import db
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0                    # a read at least this often: ages and states move without a notify
-MIN_GAP_S = 0.05                # and at most one read per gap: a burst of commits is one read
 BACKOFF_S = (0.5, 30.0)         # the first and the longest wait before listening again
 
 
@@ -106,7 +106,7 @@ class ChangeFeed:
                     log.warning("push: the listening connection failed (%s); listening again", db.first_line(exc))
                     conn = self._close(conn)
             if notified or time.monotonic() >= next_read:
-                self.stopped.wait(max(0.0, last_read + MIN_GAP_S - time.monotonic()))
+                self.stopped.wait(max(0.0, last_read + self.reader.cache_seconds - time.monotonic()))
                 last_read = time.monotonic()
                 next_read = last_read + self.tick_s
                 self._publish()
