@@ -39,11 +39,9 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Listen for changes from the start (every request then answers from the feed's reads), and
-    when the worker is told to stop, end its streams at once, not after graceful_timeout: the
+    """When the worker is told to stop, end its streams at once, not after graceful_timeout: the
     browsers reconnect to a worker that runs and resume where they were."""
-    from dashboard.push import close_streams, start_feeds
-    start_feeds()
+    from dashboard.push import close_streams
 
     def end_streams_on_stop():
         while worker.alive:

@@ -6,9 +6,8 @@ Reads of the summaries are cached for `api_cache_seconds`: a thousand viewers po
 second cost a handful of queries per second per process, not thousands. One read of them runs
 at a time per process; while it runs, or after it failed, requests answer at once from the last
 good read (its age in the freshness headers), and without one they get a 503 within about a
-second: a slow or locked database never queues requests one behind another. While the process's
-push feed listens (dashboard/push.py), it reads the summaries the moment the sync commits a change
-and every second besides, so requests answer from its read and none waits for one.
+second: a slow or locked database never queues requests one behind another. The process's push
+feed (dashboard/push.py) refreshes the same read when the sync commits a change.
 """
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 POOL_TIMEOUT_S = 1          # the pool holds a connection per thread: waiting means trouble
 READ_WAIT_S = 1.0           # a request waits this long at most for another thread's read
 RETRY_AFTER_S = 1           # what a 503 tells the client to wait
-FED_MAX_AGE_S = 2.5         # a listening feed's read older than this (a stuck feed) is not trusted
 
 
 class DatabaseUnavailable(Exception):
@@ -81,7 +79,6 @@ class SummaryReader:
         self.cache_seconds = cache_seconds
         self._cached: tuple[float, Snapshot] | None = None
         self.failure: ReadFailure | None = None     # of the summaries, until a read succeeds
-        self.fed = False            # a listening push feed keeps the read current (push.py)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -116,7 +113,7 @@ class SummaryReader:
         """
         requested = time.monotonic()
         cached = self._cached
-        if cached and requested - cached[0] < (FED_MAX_AGE_S if self.fed else self.cache_seconds):
+        if cached and requested - cached[0] < self.cache_seconds:
             return cached[1]
         if cached:
             if not self._lock.acquire(blocking=False):

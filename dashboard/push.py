@@ -1,13 +1,12 @@
 """Push: each API process listens for the sync's notifications and wakes its streams.
 
-One `ChangeFeed` per process, started as a gunicorn worker starts (or by the first stream): a thread (a greenlet under gunicorn's
+One `ChangeFeed` per process, started by its first stream: a thread (a greenlet under gunicorn's
 gevent worker) with a central connection of its own, outside the request pool, LISTENing on the
 channel the sync notifies when a transaction that changed figures commits. On a notification
 (all that arrived within `PISA_API_CACHE_SECONDS` of its last read count as one: a process reads
-the summaries no more often than it did for polling) it reads them at once and wakes every
-stream of the process; while it listens, the polling requests answer from that read too, so no
-request waits for the database (dashboard/db.py). It also reads them every `TICK_S`, because
-ages and source states move without a notification. While it cannot listen
+the summaries no more often than it did for polling) it reads them at once (refreshing the
+polling requests' cache too) and wakes every stream of the process. It also reads them every
+`TICK_S`, because ages and source states move without a notification. While it cannot listen
 (the database is down, restarting) it retries with back-off and says so; the timed reads go on,
 so the streams still move, as often as polling would.
 """
@@ -55,7 +54,6 @@ class ChangeFeed:
     def stop(self) -> None:
         """Stop listening and end every stream waiting on this feed."""
         self.stopped.set()
-        self.reader.fed = False
         self._next_version.set()
 
     def wait(self, seen_version: int, timeout: float) -> int:
@@ -117,7 +115,7 @@ class ChangeFeed:
         conn = db.connect(self.listen_url, application_name="pisa-api-listen", autocommit=True)
         with conn.cursor() as cur:
             cur.execute(db.load_sql("api/listen_figures_changed.sql"))
-        self.listening = self.reader.fed = True
+        self.listening = True
         log.info("push: listening for changes to the figures")
         return conn
 
@@ -133,7 +131,7 @@ class ChangeFeed:
 
     def _close(self, conn) -> None:
         """Close the listening connection; returns None, what `conn` becomes."""
-        self.listening = self.reader.fed = False
+        self.listening = False
         try:
             conn.close()
         except psycopg2.Error:
@@ -155,13 +153,6 @@ def feed() -> ChangeFeed:
     change_feed = current_app.extensions["pisa_feed"]
     change_feed.start()
     return change_feed
-
-
-def start_feeds() -> None:
-    """Start this process's feeds now (gunicorn.conf.py, as a worker starts), not at the first
-    stream: the polling requests answer from their reads too."""
-    for change_feed in _feeds:
-        change_feed.start()
 
 
 def close_streams() -> None:
