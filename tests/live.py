@@ -3,10 +3,19 @@ over HTTP on a free port, for the browser and push tests."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.request
+from contextlib import closing
 
 from werkzeug.serving import make_server
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a server the test starts itself)."""
+    with closing(socket.socket()) as probe:
+        probe.bind(("", 0))
+        return probe.getsockname()[1]
 
 
 class LiveProduct:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from dashboard import stream
 from pisa import db
 from pisa.sync import runner
 from tests.ground_truth import expected_charts
-from tests.live import LiveProduct
+from tests.live import LiveProduct, free_port
 from tests.rows import insert_row
 from tests.sse import EventReader
 
@@ -198,12 +197,6 @@ def test_streams_end_after_their_maximum_and_when_the_feed_stops(env):
     with pytest.raises(EOFError):
         events.next(timeout_s=3)
     product.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_gunicorn_with_gevent_pushes_and_ends_its_streams_at_once_when_stopped(env):

@@ -26,6 +26,7 @@ from pisa.airflow_env import airflow_home
 from pisa.ports import ports_in_use
 from pisa.sources.writer import Simulator
 from tests.ground_truth import assert_exact
+from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,12 +34,6 @@ pytestmark = [
     pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "pisa").exists(), reason="scripts/run.sh needs .venv (make install)"),
     pytest.mark.skipif((ROOT / ".env").exists(), reason="the project's .env would override the test's settings"),
 ]
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("", 0))
-        return probe.getsockname()[1]
 
 
 def listener(port: int) -> socket.socket:
