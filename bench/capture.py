@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import sys
 import threading
@@ -33,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_settings, drop_databases, machine_line  # noqa: E402
+from bench.common import bench_settings, cpu_seconds, drop_databases, machine_line, percentile  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.central_setup import init_central  # noqa: E402
 from pisa.sources.setup import init_sources  # noqa: E402
@@ -43,7 +42,6 @@ SOURCE = "ALB"
 STRATEGIES = ("xmin", "wal")
 OBSERVE_EVERY_S = 0.005
 SETTLE_S = 10
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def stacks(size: int) -> dict:
@@ -64,14 +62,6 @@ def source_counters(observer) -> tuple[int, float]:
         cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'pisa-bench-follow%%'")
         pids = [pid for (pid,) in cur.fetchall()]
     return blocks, sum(cpu_seconds(pid) for pid in pids)
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 class Follower:
@@ -158,8 +148,8 @@ def latencies(settings, rate: float, seconds: float, kind: str) -> dict:
     thread.join()
     writer.close(), central.close()
     seen.sort()
-    pick = lambda q: seen[min(len(seen) - 1, int(q * len(seen)))] * 1000 if seen else math.nan  # noqa: E731
-    return {"p50": pick(0.5), "p99": pick(0.99), "max": seen[-1] * 1000 if seen else math.nan, "lost": total - len(seen)}
+    return {"p50": percentile(seen, 0.5) * 1000, "p99": percentile(seen, 0.99) * 1000,
+            "max": seen[-1] * 1000 if seen else math.nan, "lost": total - len(seen)}
 
 
 def measure(size: int, args) -> dict:

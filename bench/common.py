@@ -14,6 +14,7 @@ from pisa import db
 from pisa.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def bench_settings(name: str, sources) -> Settings:
@@ -37,6 +38,20 @@ def drop_databases(settings: Settings) -> None:
     """Drop the central and source databases of `settings`."""
     for url in [settings.central_url] + [settings.source_url(s) for s in settings.sources]:
         db.drop_database(url)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank `q` quantile of `values`, sorted ascending; nan when there are none."""
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU a process has used (0 once it is gone), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def machine_line(title: str) -> str:

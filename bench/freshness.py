@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
+from bench.common import machine_line, percentile, start_product, stop_product, summary  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
 
@@ -116,9 +116,8 @@ def measure(settings, rate: float, seconds: float, kind: str = "insert") -> dict
         conn.close()
     latencies.sort()
     worst = sorted(worst, reverse=True)[:5]
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return {"kind": kind, "rate": rate, "rows": total, "seen": len(latencies), "lost": total - len(latencies),
-            "p50": statistics.median(latencies) * 1000, "p95": pick(0.95), "p99": pick(0.99),
+            "p50": statistics.median(latencies) * 1000, "p95": percentile(latencies, 0.95) * 1000, "p99": percentile(latencies, 0.99) * 1000,
             "max": latencies[-1] * 1000, "worst": worst}
 
 

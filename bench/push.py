@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from bench.common import machine_line, start_product, stop_product, summary  # noqa: E402
+from bench.common import cpu_seconds, machine_line, start_product, stop_product, summary  # noqa: E402
 from bench.freshness import wait_until_still  # noqa: E402
 from bench.writer import MarkedWriter, latencies_ms, ms, percentiles  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
@@ -138,15 +138,8 @@ def dashboard_processes(port: int) -> list[psutil.Process]:
     return found
 
 
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
+def cpu_of(processes: list[psutil.Process]) -> float:
+    return sum(cpu_seconds(process.pid) for process in processes)
 
 
 # -- one phase ------------------------------------------------------------------------------------
@@ -165,13 +158,13 @@ def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, sec
         pending = pool.map_async(run_viewers, jobs)
         time.sleep(CONNECT_S)
         clients = psutil.Process().children()
-        cpu_before, clients_before, wall_before = cpu_seconds(server), cpu_seconds(clients), time.monotonic()
+        cpu_before, clients_before, wall_before = cpu_of(server), cpu_of(clients), time.monotonic()
         psutil.cpu_times_percent()             # the machine idle share: from here
         writer = MarkedWriter(settings, rate, seconds)
         writer.start()
         writer.join()
         wall = time.monotonic() - wall_before
-        cpu, clients_cpu = (cpu_seconds(server) - cpu_before) / wall, (cpu_seconds(clients) - clients_before) / wall
+        cpu, clients_cpu = (cpu_of(server) - cpu_before) / wall, (cpu_of(clients) - clients_before) / wall
         idle = psutil.cpu_times_percent().idle
         rss = sum(p.memory_info().rss for p in server if p.is_running())
         results = pending.get(timeout=seconds + CONNECT_S + SETTLE_S + 120)

@@ -36,7 +36,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine_line, start_product, stop_product  # noqa: E402
+from bench.common import machine_line, percentile, start_product, stop_product  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.airflow_env import airflow_home  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
@@ -135,10 +135,6 @@ class MarkedRows:
         """Rows committed in [t0, t1) that have not arrived (yet)."""
         with self.lock:
             return sum(1 for at in self.pending.values() if t0 <= at < t1)
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 def part_memory_mb(supervisor_pid: int) -> dict[str, float]:

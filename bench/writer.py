@@ -9,6 +9,7 @@ import random
 import threading
 import time
 
+from bench.common import percentile
 from bench.freshness import write_one
 from pisa import db
 from pisa.config import Settings
@@ -54,8 +55,10 @@ def latencies_ms(commits: list[float], seen: list[tuple[float, int]], baseline: 
 def percentiles(values: list[float]) -> dict:
     """p50, p95, p99 and max of `values` (ms), or None each when there are none."""
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None  # noqa: E731
-    return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1] if ordered else None}
+    if not ordered:
+        return dict.fromkeys(("p50", "p95", "p99", "max"))
+    return {"p50": percentile(ordered, 0.5), "p95": percentile(ordered, 0.95), "p99": percentile(ordered, 0.99),
+            "max": ordered[-1]}
 
 
 def ms(value: float | None, places: int = 0) -> str:
