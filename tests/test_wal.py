@@ -18,7 +18,8 @@ from pisa.central_setup import init_central
 from pisa.sources.writer import Simulator
 from pisa.sync.capture import pgoutput
 from pisa.sync.capture.replication import slot_name
-from pisa.sync.capture.wal import WalCapture
+from pisa.sync.capture.wal import WAIT_FOR_CHANGES_S, WalCapture
+from pisa.sync.lease import Lease
 from pisa.sync.runner import SourceRunner, poll_source_once
 from pisa.sync.slots import stream_slot
 from tests.ground_truth import assert_exact, central_figures, source_figures, sync_and_reconcile
@@ -285,6 +286,47 @@ def test_streaming_runs_hand_the_slot_over_within_100_ms(env, monkeypatch):
     second.join(timeout=10)
     gap_s = moments["streaming"][1] - moments["closed"][0]
     assert 0 < gap_s < 0.1, f"hand-over gap {gap_s * 1000:.0f} ms"
+
+
+def test_a_run_asking_for_the_lease_wakes_the_holder_at_once(env, monkeypatch):
+    sync_and_reconcile(env)
+    monkeypatch.setattr("pisa.sync.lease.REQUEST_FALLBACK_S", 60.0)     # only the notification can tell it
+    released: list[float] = []
+    real_release = Lease.release
+    monkeypatch.setattr(Lease, "release", lambda self: (real_release(self), released.append(time.monotonic())))
+    settings = env.settings.replace(lease_timeout_seconds=5)
+    first = threading.Thread(target=stream_slot, args=(settings, "ALB"), kwargs={"max_seconds": 30})
+    first.start()
+    time.sleep(1.3)                               # idle: the holder waits for changes
+    asked_at = time.monotonic()
+    second = threading.Thread(target=stream_slot, args=(settings, "ALB"), kwargs={"max_seconds": 0.5})
+    second.start()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert not first.is_alive() and not second.is_alive()
+    assert released[0] - asked_at < 0.3, f"the holder let go {released[0] - asked_at:.2f} s after the request"
+
+
+def test_an_idle_stream_is_not_woken_by_what_other_databases_commit(env):
+    sync_and_reconcile(env)
+    stop = threading.Event()
+
+    def commit_elsewhere():                       # each commit moves the server's WAL: a keepalive
+        central = env.central_conn()
+        central.autocommit = True
+        with central.cursor() as cur:
+            while not stop.is_set():
+                cur.execute("SELECT txid_current()")
+                time.sleep(0.01)
+        central.close()
+    writer = threading.Thread(target=commit_elsewhere)
+    writer.start()
+    try:
+        summary = stream_slot(env.settings, "ALB", max_seconds=3)
+    finally:
+        stop.set()
+        writer.join()
+    assert summary.polls <= 3 / WAIT_FOR_CHANGES_S + 2, f"{summary.polls} polls in 3 idle seconds"
 
 
 def test_the_slot_name_is_the_same_for_a_url_and_an_airflow_connections_key_value_form(env):

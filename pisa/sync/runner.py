@@ -54,6 +54,7 @@ class SourceRunner:
             except BaseException:
                 conn.close()
                 raise
+            self.capture.waker = self.lease       # a run asking for the lease ends a wait for changes
 
     def try_acquire(self) -> bool:
         """Connect, then take the source's lease; False when another runner holds it."""

@@ -102,7 +102,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
                 if sync.capture.caught_up_at is not None:
                     summary.caught_up_ms = (sync.capture.caught_up_at - held_from) * 1000
             summary.record(result)
-            waiters = sync.lease.waiters()
+            waiters = sync.lease.waiters(when_requested=True)
             if any(is_successor(name) for name in waiters):
                 summary.ended_because = "the next run queued for the lease; handed over"
                 break
@@ -115,7 +115,7 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
             if time.monotonic() - held_from >= max_seconds:
                 summary.ended_because = f"reached its {max_seconds:.0f} s limit with no successor queued"
                 break
-            time.sleep(sync.pause_after(result))
+            sync.lease.sleep(sync.pause_after(result))
         summary.held_s = time.monotonic() - held_from
         return summary
     except Exception as exc:    # shown per source in the API; the task fails and Airflow retries

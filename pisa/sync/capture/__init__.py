@@ -51,6 +51,10 @@ class Capture(ABC):
     note: str | None = None         # why this strategy (a fallback), or the last resync's reason
     stream_started_at: float | None = None   # a streaming capture: when its stream last started (monotonic)
     caught_up_at: float | None = None        # ... and when it then reached the WAL written before it
+    # A capture that waits for changes also ends its wait when this wakes: an object with
+    # `fileno()` to select on and `woken()` to say whether it counts (the runner's lease: a run
+    # asking for it).
+    waker = None
 
     def __init__(self, source: str, source_conn, batch_rows: int):
         self.source = source

@@ -45,9 +45,11 @@ from pisa.sync.state import Position, SyncState
 
 log = logging.getLogger(__name__)
 
-# A poll waits this long for the first change (it returns as soon as one arrives): it bounds how
-# soon a runner sees a successor queued for the lease or a reconcile due, at no cost meanwhile.
-WAIT_FOR_CHANGES_S = 0.2
+# A poll waits this long for the first change (it ends as soon as one arrives, or the runner's
+# waker, a run asking for the lease, wakes it). An idle poll still saves the position, whose time
+# is the data's age in the API: so an idle source's age stays under about this, and twenty idle
+# sources cost twenty small central commits every this many seconds.
+WAIT_FOR_CHANGES_S = 0.5
 # Inside a transaction the rest of it is coming: wait for it this long at most per message.
 MID_TRANSACTION_WAIT_S = 5.0
 FEEDBACK_EVERY_S = 1.0          # psycopg2 sends the confirmed position at least this often
@@ -293,11 +295,19 @@ class WalCapture(Capture):
     # -- the stream ----------------------------------------------------------------------
 
     def _next_event(self, wait_s: float):
+        """The next message; or None when none came within `wait_s` or the waker woke. The
+        server's keepalives (one each time the server's WAL moves, whichever database wrote it)
+        are answered by psycopg2 and do not end the wait: ending it made every central commit
+        wake twenty streams into a poll, whose own commit woke them again."""
         if self._held:
             return self._held.pop(0)
         message = self.cursor.read_message()
-        if message is None and wait_s > 0:
-            select.select([self.cursor], [], [], wait_s)
+        deadline = time.monotonic() + wait_s
+        while message is None and (left := deadline - time.monotonic()) > 0:
+            waker = self.waker
+            if waker is not None and waker.woken():
+                break
+            select.select([self.cursor] if waker is None else [self.cursor, waker], [], [], left)
             message = self.cursor.read_message()
         return None if message is None else pgoutput.decode(message.payload)
 
