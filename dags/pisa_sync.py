@@ -6,9 +6,8 @@ Built from one definition for every source in `PISA_SOURCES`:
 * **`pisa_sync_<cnt>`**, every 30 s, `max_active_runs=2`. Its one task, `stream`, queues for the
   source's sync lease, takes it from the previous run, syncs (streaming from the source's
   replication slot with capture `wal`, in sub-second polls with `xmin`), and hands the lease and
-  the slot over once the next run queued behind it, at a moment when the slot is cheap to take
-  (with `wal`: after its restart point moved, within 20 s): consecutive runs overlap by the next
-  run's start-up and that wait, so the data never stops flowing (Level 3 freshness). The run's summary ends its log
+  the slot over as soon as the next run queues behind it: consecutive runs overlap by the next
+  run's start-up, so the data never stops flowing (Level 3 freshness). The run's summary ends its log
   (rows, deletes, max lag, why it ended); a notable poll (a catch-up, a lag of 1 s or more, a
   repair) has a line of its own.
 * **`pisa_reconcile_<cnt>`**, every 5 minutes: a poll plus the checksum repair pass (deletes and

@@ -2,10 +2,8 @@
 
 A 30 s schedule alone only gives Level 2. So each run streams: it queues for the source's lease
 (the previous run hands it over), then polls in sub-second steps. When the next run queues behind
-it (it hears so at once: `lease.py`), it streams on until a hand-over is cheap (with wal: once the
-slot's restart point moved, so the successor decodes seconds less WAL), then finishes its batch and
-lets go: consecutive runs overlap by the successor's start-up and that wait, and hand over
-without a gap. A reconcile run queues the same way: the streaming run lends it the
+it, it finishes its batch and lets go, so consecutive runs overlap by the successor's start-up
+and hand over without a gap. A reconcile run queues the same way: the streaming run lends it the
 lease for its one pass and queues straight back behind it (`lease.py`).
 """
 from __future__ import annotations
@@ -28,10 +26,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["STREAM_APP", "RECONCILE_APP", "SlotSummary", "stream_slot", "reconcile_slot"]
 
-# A holder with a successor queued streams on until its capture says the hand-over is cheap (wal:
-# the slot's restart point moved, every 15 s while the server writes), but no longer than this.
-HANDOVER_WAIT_MAX_S = 20.0
-
 # What a database restart or failover looks like to a run: retried within the run. Anything else
 # (a missing table, a bug) fails the task, for Airflow's retries and the operator.
 CONNECTION_LOST = (psycopg2.OperationalError, psycopg2.InterfaceError, CentralUnavailable, SourceUnavailable)
@@ -51,7 +45,6 @@ class SlotSummary:
     ended_because: str = ""
     held_s: float = 0.0
     slot_taken_ms: float | None = None      # wal: lease taken -> streaming from the slot
-    successor_waited_s: float = 0.0         # the next run queued -> handed over (a cheap moment)
     caught_up_ms: float | None = None       # wal: lease taken -> the stream reached the WAL before it
 
     def record(self, result: PollResult) -> None:
@@ -67,7 +60,7 @@ class SlotSummary:
         if self.caught_up_ms is not None:
             slot += f", caught up with the source {self.caught_up_ms:.0f} ms after it"
         return (f"{self.source}: held the lease {self.held_s:.1f} s (waited {self.waited_for_lease_s:.2f} s for it"
-                f"{slot}; the next run waited {self.successor_waited_s:.1f} s for it), {self.polls} polls, {self.rows_applied} rows applied, {self.rows_deleted} deleted, max lag "
+                f"{slot}), {self.polls} polls, {self.rows_applied} rows applied, {self.rows_deleted} deleted, max lag "
                 f"{self.max_lag_ms:.0f} ms, lent to reconcile {self.lent_to_reconcile}x; ended: {self.ended_because}")
 
 
@@ -90,7 +83,6 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
         log.debug("%s: took the sync lease after %.2f s; streaming", source, summary.waited_for_lease_s)
         reconciles = ReconcilePacer(settings)
         retries = RetryBackoff(source)
-        successor_since = None
         while True:
             try:
                 result = sync.poll_paced(reconciles)
@@ -110,15 +102,10 @@ def stream_slot(settings: Settings, source: str, *, max_seconds: float) -> SlotS
                 if sync.capture.caught_up_at is not None:
                     summary.caught_up_ms = (sync.capture.caught_up_at - held_from) * 1000
             summary.record(result)
-            waiters = [] if successor_since is not None else sync.lease.waiters(when_requested=True)
+            waiters = sync.lease.waiters(when_requested=True)
             if any(is_successor(name) for name in waiters):
-                successor_since = time.monotonic()
-            if successor_since is not None:     # queued: hand over at a cheap moment
-                summary.successor_waited_s = time.monotonic() - successor_since
-                if sync.capture.ready_to_hand_over() or summary.successor_waited_s >= HANDOVER_WAIT_MAX_S:
-                    summary.ended_because = "the next run queued for the lease; handed over"
-                    break
-                continue
+                summary.ended_because = "the next run queued for the lease; handed over"
+                break
             if waiters:
                 sync.capture.pause()            # a reconcile run streams from the slot meanwhile
                 if not sync.lease.lend(lease_wait_s(settings)):

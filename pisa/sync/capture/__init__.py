@@ -93,11 +93,6 @@ class Capture(ABC):
     def pause(self) -> None:
         """Another runner borrows the source for a while (default: nothing to give up)."""
 
-    def ready_to_hand_over(self) -> bool:
-        """With a successor queued: whether now is a good moment to let it take over (default:
-        always; the runner gives up waiting for one after a while)."""
-        return True
-
     def confirm(self, position: Position) -> None:
         """The central DB committed everything up to `position` (default: nothing to tell)."""
 

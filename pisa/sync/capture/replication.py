@@ -66,7 +66,6 @@ class SlotStatus:
     confirmed_flush_lsn: int | None
     retained_bytes: int | None
     has_responses: bool = True
-    restart_lsn: int | None = None
 
     @property
     def lost(self) -> bool:
@@ -81,9 +80,8 @@ def slot_status(source_conn, slot: str) -> SlotStatus | None:
         source_conn.rollback()
     if not rows:
         return None
-    wal_status, pid, confirmed, restart, retained, has_responses = rows[0]
-    return SlotStatus(wal_status, pid, parse_lsn(confirmed) if confirmed else None, retained, has_responses,
-                      parse_lsn(restart) if restart else None)
+    wal_status, pid, confirmed, retained, has_responses = rows[0]
+    return SlotStatus(wal_status, pid, parse_lsn(confirmed) if confirmed else None, retained, has_responses)
 
 
 def drop_product_slots(source_url: str, only: str | None = None) -> list[str]:

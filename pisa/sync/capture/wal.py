@@ -61,12 +61,6 @@ CHECK_CATCH_UP_S = 1.0          # a check waits this long at most for the stream
 # A stream just started decodes from the slot's restart point, through the WAL of every database
 # on the server: its first poll waits this long at most to reach the WAL written before it.
 STREAM_START_CATCH_UP_S = 10.0
-# PostgreSQL moves a slot's restart point only at its running-transactions records (every 15 s
-# while the server writes), so a successor may face up to 15 s of the whole server's WAL to decode
-# before its first change: measured at 500 rows/s, catch-ups of 1 to 2 s, the freshness tail. A
-# holder with a successor queued streams on until the restart point moves, or the WAL from it is
-# below this (a few ms to decode), and then hands over.
-HANDOVER_CHEAP_BYTES = 1 << 20
 NEEDED = ("id", "cnt") + INDEX_COLUMNS
 
 
@@ -98,7 +92,6 @@ class WalCapture(Capture):
         self.asked_server_at = 0.0
         self.slot_checked_at = float("-inf")
         self.retained_bytes: int | None = None
-        self._restart_lsn_seen: int | None = None       # with a successor queued: the restart point then
         self._check_snapshot: XminCapture | None = None
         self._kept_since_truncate: set[int] | None = None
         self._held: list = []                           # read, not applied: the next poll's first
@@ -162,15 +155,6 @@ class WalCapture(Capture):
             yield from self._stream_batches(up_to=pgoutput.parse_lsn(wal_lsn), catch_up_s=CHECK_CATCH_UP_S)
         finally:
             self._visible = None
-
-    def ready_to_hand_over(self) -> bool:
-        """When the successor's stream would decode little: the WAL from the slot's restart point
-        is small, or the restart point moved since the successor queued (see HANDOVER_CHEAP_BYTES)."""
-        status = self._check_slot()
-        if status is None or status.restart_lsn is None or status.retained_bytes is None:
-            return True
-        seen, self._restart_lsn_seen = self._restart_lsn_seen, self._restart_lsn_seen or status.restart_lsn
-        return status.retained_bytes <= HANDOVER_CHEAP_BYTES or (seen is not None and status.restart_lsn > seen)
 
     def confirm(self, position: Position) -> None:
         """The central copy committed up to `position`: the slot may let that WAL go."""
