@@ -34,13 +34,13 @@ def part_of(cmdline: str, central_db: str) -> str | None:
     if cmdline.startswith("postgres:"):
         if "walsender" in cmdline:
             return "PostgreSQL: WAL senders"
-        words = cmdline.split()
-        database = words[2] if len(words) > 2 else ""
-        if database == central_db:
+        # "postgres: [cluster name:] user database client state"
+        words = cmdline.split()[1:5]
+        if central_db in words:
             return "PostgreSQL: central backends"
-        if database.startswith("pisa_src") or "_src_" in database:
+        if any(word.startswith("pisa_src") or "_src_" in word for word in words):
             return "PostgreSQL: source backends"
-        if "airflow" in database:
+        if any("airflow" in word for word in words):
             return "PostgreSQL: Airflow metadata backends"
         return "PostgreSQL: server processes"
     for marker, part in (("airflow scheduler", "Airflow scheduler"), ("dag-processor", "Airflow DAG processor"),
