@@ -54,6 +54,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+# A process of the running product, by a marker in its command line: the first that matches.
+PRODUCT_PARTS = (("airflow worker", "task processes"), ("simulate", "simulator"), ("scheduler", "scheduler"),
+                 ("dag-processor", "dag-processor"), ("triggerer", "triggerer"), ("api-server", "api-server"),
+                 ("api_server", "api-server"), ("gunicorn", "dashboard"), ("sync", "sync"))
+
+
+def product_part(cmdline: str) -> str | None:
+    """The product part a command line belongs to (PRODUCT_PARTS), or None."""
+    return next((label for marker, label in PRODUCT_PARTS if marker in cmdline), None)
+
+
 def machine_line(title: str) -> str:
     return f"{title} on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
 

@@ -20,9 +20,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import cpu_seconds, machine_line, start_product, stop_product  # noqa: E402
+from bench.common import cpu_seconds, machine_line, product_part, start_product, stop_product  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
 
@@ -30,7 +32,8 @@ SAMPLE_EVERY_S = 0.5
 
 
 def part_of(cmdline: str, central_db: str) -> str | None:
-    """The product part a process belongs to, from its command line; None: not the product's."""
+    """The product part a process belongs to, from its command line (PostgreSQL's by database;
+    the others as `bench.common.product_part` names them); None: not the product's."""
     if cmdline.startswith("postgres:"):
         if "walsender" in cmdline:
             return "PostgreSQL: WAL senders"
@@ -43,13 +46,7 @@ def part_of(cmdline: str, central_db: str) -> str | None:
         if any("airflow" in word for word in words):
             return "PostgreSQL: Airflow metadata backends"
         return "PostgreSQL: server processes"
-    for marker, part in (("airflow scheduler", "Airflow scheduler"), ("dag-processor", "Airflow DAG processor"),
-                         ("airflow triggerer", "Airflow triggerer"), ("api_server", "Airflow API server"),
-                         ("api-server", "Airflow API server"), ("airflow worker", "Airflow task processes (sync runs)"),
-                         ("gunicorn", "dashboard (gunicorn)"), ("pisa simulate", "simulator")):
-        if marker in cmdline:
-            return part
-    return None
+    return product_part(cmdline)
 
 
 def command_line(pid: int) -> str:
@@ -59,17 +56,11 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def idle_ticks() -> tuple[int, int]:
-    """(idle, total) jiffies of the whole machine, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return fields[3] + fields[4], sum(fields)
-
-
 def measure(seconds: float, central_db: str) -> None:
     first: dict[int, float] = {}
     last: dict[int, float] = {}
     part: dict[int, str] = {}
-    idle0, total0 = idle_ticks()
+    psutil.cpu_times_percent()             # the machine idle share: from here
     started = time.monotonic()
     first_round = True
     while time.monotonic() - started < seconds:
@@ -88,7 +79,7 @@ def measure(seconds: float, central_db: str) -> None:
         first_round = False
         time.sleep(SAMPLE_EVERY_S)
     elapsed = time.monotonic() - started
-    idle1, total1 = idle_ticks()
+    idle = psutil.cpu_times_percent().idle
     alive = {int(name) for name in os.listdir("/proc") if name.isdigit()}
     cores: dict[str, float] = defaultdict(float)
     ended: dict[str, list[float]] = defaultdict(list)
@@ -96,7 +87,7 @@ def measure(seconds: float, central_db: str) -> None:
         cores[part[pid]] += (used - first.get(pid, 0.0)) / elapsed
         if pid not in alive and first.get(pid) == 0.0:
             ended[part[pid]].append(used)
-    print(f"  over {elapsed:.0f} s the machine was {100 * (idle1 - idle0) / (total1 - total0):.0f} % idle; "
+    print(f"  over {elapsed:.0f} s the machine was {idle:.0f} % idle; "
           f"the product's parts used {sum(cores.values()):.2f} cores:")
     for name, used in sorted(cores.items(), key=lambda item: -item[1]):
         lives = ended.get(name, [])

@@ -36,7 +36,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine_line, percentile, start_product, stop_product  # noqa: E402
+from bench.common import machine_line, percentile, product_part, start_product, stop_product  # noqa: E402
 from pisa import db  # noqa: E402
 from pisa.airflow_env import airflow_home  # noqa: E402
 from pisa.config import load_settings  # noqa: E402
@@ -140,13 +140,10 @@ class MarkedRows:
 def part_memory_mb(supervisor_pid: int) -> dict[str, float]:
     """Memory of each part: the proportional set size (shared pages split between their users) of
     its whole session, so the scheduler's figure includes the task processes it runs."""
-    names = {"simulate": "simulator", "scheduler": "scheduler", "dag-processor": "dag-processor",
-             "triggerer": "triggerer", "api-server": "api-server", "api_server": "api-server",
-             "gunicorn": "dashboard", "sync": "sync"}
     parts = {}      # each part's session (its leader's pid) -> its name
     for child in psutil.Process(supervisor_pid).children():
         cmdline = " ".join(child.cmdline())
-        parts[child.pid] = next((label for key, label in names.items() if key in cmdline), cmdline[:20])
+        parts[child.pid] = product_part(cmdline) or cmdline[:20]
     pss = dict.fromkeys(parts, 0.0)
     for proc in psutil.process_iter():
         try:
