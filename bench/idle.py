@@ -74,6 +74,8 @@ def measure(seconds: float, central_db: str) -> None:
                     continue
                 part[pid] = found
             used = cpu_seconds(pid)
+            if not used and pid in last:        # gone since listdir: keep its last reading
+                continue
             first.setdefault(pid, used if first_round else 0.0)    # 0: born in the window
             last[pid] = used
         first_round = False
