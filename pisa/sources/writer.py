@@ -54,8 +54,9 @@ class SourceWriter:
     def __init__(self, settings: Settings, source: str, rng: random.Random, bad_share: float):
         self.source = source
         self.rng = rng
-        self.conn = db.connect(settings.source_url(source), application_name="pisa-simulator",
-                               options="-c synchronous_commit=off")
+        # PostgreSQL's default synchronous_commit, as a real source commits: logical replication
+        # sends only flushed WAL, so an unflushed commit would wait for the WAL writer's round.
+        self.conn = db.connect(settings.source_url(source), application_name="pisa-simulator")
         with self.conn.cursor() as cur:
             cur.execute(db.load_sql("source/table_columns.sql"))
             columns = [name for (name,) in cur.fetchall()]
