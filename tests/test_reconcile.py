@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pisa.sync import runner
+from pisa.sync import reconcile, runner
 from pisa.sync.duplicates import newest_per_id
 from pisa.sync.reconcile import whole_id_batches
 from pisa.sync.runner import poll_source_once
@@ -162,3 +162,24 @@ def test_a_poll_takes_deleted_rows_out_by_counting_without_a_full_check(xmin_env
     assert result.deletes.differing <= 7
     assert_exact(env)
     assert poll_source_once(env.settings, "ARG").deletes is None       # counts equal: nothing to look for
+
+
+def test_a_source_that_lost_many_rows_is_repaired_in_transactions_of_a_batch_each(make_env, monkeypatch):
+    env = make_env(sources=("ALB",), rows=300, capture="xmin", batch_rows=50)   # wal would stream the deletes
+    sync_and_reconcile(env)
+    conn = env.source_conn("ALB")
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id LIMIT 180)")
+    conn.commit()
+    conn.close()
+    deletes_per_transaction = []
+    apply_batch = reconcile.apply_batch
+
+    def recording(lease, batch, **kwargs):
+        deletes_per_transaction.append(len(batch.deleted_ids))
+        return apply_batch(lease, batch, **kwargs)
+    monkeypatch.setattr(reconcile, "apply_batch", recording)
+    result = poll_source_once(env.settings, "ALB")
+    assert result.status == "ok" and result.deleted == 180, result.describe()
+    assert sum(deletes_per_transaction) == 180 and max(deletes_per_transaction) <= 50, deletes_per_transaction
+    assert_exact(env)

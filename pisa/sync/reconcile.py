@@ -109,8 +109,11 @@ def _compare_and_repair(lease: Lease, capture: Capture, comparison: str, *, appr
                                                  batch_rows)):
             central_ids.difference_update(row[0] for row in rows)
             result.add(apply_batch(lease, ChangeBatch(rows, whole_ids=True), seen_at=seen_at))
-        if central_ids:                     # what is left is gone from the source
-            result.add(apply_batch(lease, ChangeBatch([], sorted(central_ids)), seen_at=seen_at))
+        # What is left is gone from the source. Deleted a batch per transaction: a source that
+        # lost a million rows would otherwise be one DELETE past statement_timeout, retried forever.
+        gone = sorted(central_ids)
+        for start in range(0, len(gone), batch_rows):
+            result.add(apply_batch(lease, ChangeBatch([], gone[start:start + batch_rows]), seen_at=seen_at))
     return result
 
 
