@@ -11,6 +11,12 @@ marked rows. Per row: the time from its commit to the first summary that shows i
 p95, p99 and max, and the rows never seen within 15 s after the writer stops. Then the same for
 deletes (--delete-rate, at random positions): a source's count dropping by k shows its next k
 deletes, which xmin cannot see and the streaming runs' paced reconcile finds.
+
+Each observation also reads the central copy's counts, so each row's time splits into the sync's
+part ("at central") and the API's part. The writer commits with `synchronous_commit` on, as a real
+source does (--synchronous-commit off: logical replication then waits for the WAL writer's round).
+Before measuring, one marked row into every source must reach the API: a slot's first stream
+after a large load decodes a backlog while the counts hold still.
 """
 from __future__ import annotations
 
@@ -36,6 +42,59 @@ SETTLE_S = 15
 
 def api_rows(base: str) -> dict[str, int]:
     return {s["source"]: s["rows"] for s in summary(base)["sources"]}
+
+
+def central_rows(central) -> dict[str, int]:
+    with central.cursor() as cur:
+        cur.execute(db.load_sql("bench/central_row_counts.sql"))
+        return dict(cur.fetchall())
+
+
+class Shown:
+    """Per source, how many of its measured writes one observation point has shown, and when."""
+
+    def __init__(self, sources, kind: str):
+        self.direction = WRITES[kind][1]
+        self.shown = dict.fromkeys(sources, 0)
+        self.latencies: list[float] = []
+        self.worst: list[tuple[float, str, float]] = []      # (latency, source, commit time): where to look
+
+    def observe(self, rows: dict, baseline: dict, committed: dict, now: float) -> int:
+        """Count what `rows` shows beyond `baseline`; returns the writes not shown yet."""
+        for source, times in committed.items():
+            visible = self.direction * (rows.get(source, 0) - baseline.get(source, 0))
+            while self.shown[source] < min(visible, len(times)):
+                latency = now - times[self.shown[source]]
+                self.latencies.append(latency)
+                self.worst.append((latency, source, times[self.shown[source]]))
+                self.shown[source] += 1
+        return sum(len(times) - self.shown[s] for s, times in committed.items())
+
+    def figures(self) -> dict:
+        latencies = sorted(self.latencies) or [float("nan")]
+        return {"seen": len(self.latencies), "p50": statistics.median(latencies) * 1000,
+                "p95": percentile(latencies, 0.95) * 1000, "p99": percentile(latencies, 0.99) * 1000,
+                "max": latencies[-1] * 1000, "worst": sorted(self.worst, reverse=True)[:5]}
+
+
+def wait_until_streaming(conns: dict, base: str, limit_s: float = 300) -> None:
+    """One marked row into every source, then wait until the API shows all of them: every
+    source's stream is live, past any backlog its slot had to decode."""
+    rng = random.Random()
+    before = api_rows(base)
+    for source, conn in conns.items():
+        with conn.cursor() as cur:
+            write_one(cur, rng, "insert", source)
+    deadline = time.monotonic() + limit_s
+    while True:
+        rows = api_rows(base)
+        behind = [s for s in conns if rows.get(s, 0) <= before.get(s, 0)]
+        if not behind:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(behind)} sources did not show a new row within {limit_s:g} s: "
+                               f"{', '.join(behind)}; see their DAG runs' logs")
+        time.sleep(0.2)
 
 
 def wait_until_still(base: str, quiet_s: float = 10, limit_s: float = 180) -> None:
@@ -66,18 +125,19 @@ def write_one(cur, rng: random.Random, kind: str, source: str) -> None:
         done = cur.fetchone()
 
 
-def measure(settings, rate: float, seconds: float, kind: str = "insert") -> dict:
+def measure(settings, rate: float, seconds: float, kind: str = "insert", synchronous_commit: str = "on") -> dict:
     base = f"http://127.0.0.1:{settings.port}"
     rng = random.Random()          # fresh ids each run: earlier runs' rows are still there
     conns = {s: db.connect(settings.source_url(s), application_name="pisa-bench-freshness", autocommit=True,
-                           options="-c synchronous_commit=off") for s in settings.sources}
+                           options=f"-c synchronous_commit={synchronous_commit}") for s in settings.sources}
+    central = db.connect(settings.central_url, application_name="pisa-bench-freshness", autocommit=True)
     committed = {s: deque() for s in settings.sources}
     lock = threading.Lock()
+    wait_until_streaming(conns, base)
     wait_until_still(base)
-    baseline = api_rows(base)
+    baseline, central_baseline = api_rows(base), central_rows(central)
     total = int(rate * seconds)
-    latencies: list[float] = []
-    worst: list[tuple[float, str, float]] = []      # (latency, source, commit time): where to look
+    at_api, at_central = Shown(settings.sources, kind), Shown(settings.sources, kind)
     done = threading.Event()
 
     def write() -> None:
@@ -93,38 +153,31 @@ def measure(settings, rate: float, seconds: float, kind: str = "insert") -> dict
 
     writer = threading.Thread(target=write)
     writer.start()
-    shown = dict.fromkeys(settings.sources, 0)
     settle_until = None
     while True:
-        rows = api_rows(base)
+        rows, at_central_rows = api_rows(base), central_rows(central)
         now = time.time()
         with lock:
-            for source in settings.sources:
-                visible = WRITES[kind][1] * (rows.get(source, 0) - baseline.get(source, 0))
-                while shown[source] < min(visible, len(committed[source])):
-                    latencies.append(now - committed[source][shown[source]])
-                    worst.append((latencies[-1], source, committed[source][shown[source]]))
-                    shown[source] += 1
-            pending = sum(len(committed[s]) - shown[s] for s in settings.sources)
+            at_central.observe(at_central_rows, central_baseline, committed, now)
+            pending = at_api.observe(rows, baseline, committed, now)
         if done.is_set():
             settle_until = settle_until or time.monotonic() + SETTLE_S
             if pending == 0 or time.monotonic() > settle_until:
                 break
         time.sleep(OBSERVE_EVERY_S)
     writer.join()
-    for conn in conns.values():
+    for conn in [*conns.values(), central]:
         conn.close()
-    latencies.sort()
-    worst = sorted(worst, reverse=True)[:5]
-    return {"kind": kind, "rate": rate, "rows": total, "seen": len(latencies), "lost": total - len(latencies),
-            "p50": statistics.median(latencies) * 1000, "p95": percentile(latencies, 0.95) * 1000, "p99": percentile(latencies, 0.99) * 1000,
-            "max": latencies[-1] * 1000, "worst": worst}
+    figures = at_api.figures()
+    return {"kind": kind, "rate": rate, "rows": total, "lost": total - figures["seen"], **figures,
+            "central": at_central.figures()}
 
 
 def report(r: dict) -> None:
     """One rate's figures as soon as they are measured, with its slowest rows to look up in the task logs."""
     print(f"    p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms, "
-          f"never seen {r['lost']}; slowest rows:", flush=True)
+          f"never seen {r['lost']}; at central p50 {r['central']['p50']:.0f} ms, p99 {r['central']['p99']:.0f} ms; "
+          "slowest rows:", flush=True)
     for latency, source, at in r["worst"]:
         print(f"      {latency * 1000:6.0f} ms  {source}  committed {time.strftime('%H:%M:%S', time.gmtime(at))}"
               f".{int(at % 1 * 1000):03d} UTC", flush=True)
@@ -136,6 +189,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=180, help="writing time per rate (default 180)")
     parser.add_argument("--delete-rate", type=float, default=20,
                         help="then deletes per second, one transaction each, measured the same way (default 20; 0: none)")
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on",
+                        help="the writer's commits (default on, PostgreSQL's default and a real source's)")
     args = parser.parse_args()
     settings = load_settings()
     print(machine_line("Freshness benchmark"))
@@ -144,21 +199,23 @@ def main() -> int:
         results = []
         for rate in (float(r) for r in args.rates.split(",")):
             print(f"  writing {rate:g} rows/s for {args.seconds:g} s...", flush=True)
-            results.append(measure(settings, rate, args.seconds))
+            results.append(measure(settings, rate, args.seconds, synchronous_commit=args.synchronous_commit))
             report(results[-1])
         if args.delete_rate:
             rows = sum(api_rows(f"http://127.0.0.1:{settings.port}").values()) // len(settings.sources)
             print(f"  deleting {args.delete_rate:g} rows/s for {args.seconds:g} s (about {rows:,} rows per source)...",
                   flush=True)
-            results.append(measure(settings, args.delete_rate, args.seconds, kind="delete"))
+            results.append(measure(settings, args.delete_rate, args.seconds, kind="delete",
+                                   synchronous_commit=args.synchronous_commit))
             report(results[-1])
     finally:
         stop_product(product)
     print()
-    print(f"{'write':>7} {'rows/s':>7} {'rows':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'never seen':>11}")
+    print(f"{'write':>7} {'rows/s':>7} {'rows':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'never seen':>11}"
+          f" {'central p50':>12} {'central p99':>12}")
     for r in results:
         print(f"{r['kind']:>7} {r['rate']:>7g} {r['rows']:>7} {r['p50']:>6.0f}ms {r['p95']:>6.0f}ms {r['p99']:>6.0f}ms "
-              f"{r['max']:>6.0f}ms {r['lost']:>11}")
+              f"{r['max']:>6.0f}ms {r['lost']:>11} {r['central']['p50']:>10.0f}ms {r['central']['p99']:>10.0f}ms")
     print("(source commit -> first /api/v1/summary showing the row, or no longer counting it, read every 50 ms; "
           "targets: inserts p99 <= 1 s, max <= 2 s, none lost; deletes p99 <= 5 s)")
     return 0
