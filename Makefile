@@ -37,6 +37,8 @@ bench: install browser
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/idle.py
 	$(BIN)/python bench/freshness.py
+	$(BIN)/python bench/handovers.py
+	$(BIN)/python bench/source_servers.py freshness
 	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/pixel.py
