@@ -14,7 +14,7 @@ from pisa.config import load_settings
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` may carry SETTINGS (a pisa.config.Settings) and Flask options."""
-    from dashboard import api_v1, contract, db, errors, page, push, stream
+    from dashboard import api_v1, contract, db, errors, page, push, replay, stream
 
     app = Flask(__name__)
     # '//static//x' would redirect to an absolute URL built from the request's Host header.
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_v1.health_bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(page.bp)
+    replay.RepeatAnswers.install(app)       # the hot polls, answered again per snapshot
     logging.getLogger(__name__).info("dashboard serving %d sources", len(settings.sources))
     return app
 

@@ -125,6 +125,11 @@ class SummaryReader:
         finally:
             self._lock.release()
 
+    def latest(self) -> Snapshot | None:
+        """The last good read, whatever its age, without reading (None before the first)."""
+        cached = self._cached
+        return cached[1] if cached else None
+
     def read_now(self) -> Snapshot:
         """The summaries read now (the push feed's read after a notification): the cache is
         refreshed for the polling requests too. A failed read answers from the previous one."""
