@@ -7,7 +7,7 @@ unless the API already answers on PISA_PORT (then nothing else may write into th
 phases of --seconds, each with a writer committing --rate marked rows a second into random
 sources, one transaction each (the k-th commit is what moves the total count to baseline + k):
 
-  1. push: --clients viewers on /api/v1/stream (asyncio, in 4 processes of their own), and
+  1. push: --clients viewers on /api/v1/stream (asyncio, bare HTTP/1.1, in 4 processes of their own), and
      --pollers viewers polling the five contract endpoints once a second with If-None-Match, as
      the Forage charts do;
   2. poll: the same --clients polling /api/v1/summary once a second with If-None-Match (the page
@@ -48,74 +48,121 @@ COUNT = re.compile(rb'"submissions":\{"count":(\d+)\}')
 
 
 # -- the viewers (in their own processes) ---------------------------------------------------------
-async def stream_viewer(session, base: str, stop_at: float, seen: list) -> None:
-    """An EventSource: reads /api/v1/stream, reconnecting with Last-Event-ID when it ends. Chunks
-    are split into events with bytes methods (C speed): a thousand viewers in a few processes
-    must not be what the benchmark measures."""
+# Bare HTTP/1.1 over asyncio streams, as a load generator such as wrk speaks it: the viewers share
+# the server's two cores, and every millisecond of theirs is one the server does not get.
+HTTP_HEADERS_END = b"\r\n\r\n"
+EVENT_ID = re.compile(rb"(?:^|\n)id: ?([^\n]*)\n")
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the dashboard."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def send(self, path: str, headers: dict) -> tuple[int, dict]:
+        """Send a GET and read the status and headers of its answer (reconnecting when needed)."""
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{lines}\r\n".encode())
+        head = await self.reader.readuntil(HTTP_HEADERS_END)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.split(": ", 1) for line in header_lines if ": " in line)
+        return int(status_line.split()[1]), {name.lower(): value for name, value in fields.items()}
+
+    async def get(self, path: str, headers: dict) -> tuple[int, dict, bytes]:
+        """A whole answer with a Content-Length (or none, for a 304)."""
+        try:
+            status, fields = await self.send(path, headers)
+            body = await self.reader.readexactly(int(fields.get("content-length", 0)))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.close()                 # the server closed an idle keep-alive: once more
+            status, fields = await self.send(path, headers)
+            body = await self.reader.readexactly(int(fields.get("content-length", 0)))
+        return status, fields, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def stream_viewer(host: str, port: int, stop_at: float, seen: list) -> None:
+    """An EventSource: reads /api/v1/stream, reconnecting with Last-Event-ID when it ends. The
+    chunked body is split into events with bytes methods (C speed)."""
     last_id = None
     while time.time() < stop_at:
-        headers = {"Last-Event-ID": last_id} if last_id else {}
-        async with session.get(f"{base}/api/v1/stream", headers=headers) as response:
-            pending = b""
-            async for chunk in response.content.iter_any():
-                pending += chunk
-                *events, pending = pending.split(b"\n\n")
-                for event in events:
-                    if event.startswith(b"id:"):
-                        last_id = event[3:event.index(b"\n")].strip().decode()
-                        seen.append((time.time(), int(COUNT.search(event).group(1))))
+        connection = Connection(host, port)
+        status, _ = await connection.send("/api/v1/stream", {"Last-Event-ID": last_id} if last_id else {})
+        if status != 200:
+            raise RuntimeError(f"/api/v1/stream answered {status}")
+        pending = b""
+        while True:
+            chunk = await connection.reader.read(65536)
+            if not chunk:
+                break
+            pending += chunk
+            *events, pending = pending.split(b"\n\n")
+            for event in events:
+                found = EVENT_ID.search(event)
+                if found:
+                    last_id = found.group(1).strip().decode()
+                    seen.append((time.time(), int(COUNT.search(event).group(1))))
+            if pending.strip() == b"0":
+                break                           # the last chunk: the server ended the stream
+        connection.close()
         await asyncio.sleep(1)                                  # the stream's `retry`
 
 
-async def summary_poller(session, base: str, stop_at: float, seen: list) -> None:
+async def summary_poller(host: str, port: int, stop_at: float, seen: list) -> None:
     """The page before the stream: /api/v1/summary once a second with If-None-Match."""
     await asyncio.sleep(random.random())
-    etag = None
+    connection, etag = Connection(host, port), None
     while time.time() < stop_at:
         started = time.monotonic()
-        async with session.get(f"{base}/api/v1/summary", headers={"If-None-Match": etag} if etag else {}) as response:
-            body = await response.read()
-            if response.status == 200:
-                etag = response.headers.get("ETag")
-                seen.append((time.time(), int(COUNT.search(body).group(1))))
+        status, fields, body = await connection.get("/api/v1/summary", {"If-None-Match": etag} if etag else {})
+        if status == 200:
+            etag = fields.get("etag")
+            seen.append((time.time(), int(COUNT.search(body).group(1))))
         await asyncio.sleep(max(0.0, 1 - (time.monotonic() - started)))
+    connection.close()
 
 
-async def contract_poller(session, base: str, stop_at: float, latencies: list) -> None:
+async def contract_poller(host: str, port: int, stop_at: float, latencies: list) -> None:
     """A Forage viewer: the five chart endpoints once a second, each with If-None-Match."""
     await asyncio.sleep(random.random())
-    etags: dict[str, str] = {}
+    connection, etags = Connection(host, port), {}
     while time.time() < stop_at:
         started = time.monotonic()
         for path in CONTRACT:
             sent = time.monotonic()
-            async with session.get(base + path, headers={"If-None-Match": etags[path]} if path in etags else {}) as r:
-                await r.read()
-                if r.status == 200:
-                    etags[path] = r.headers["ETag"]
-                elif r.status != 304:
-                    raise RuntimeError(f"{path} answered {r.status}")
+            status, fields, _ = await connection.get(path, {"If-None-Match": etags[path]} if path in etags else {})
+            if status == 200:
+                etags[path] = fields["etag"]
+            elif status != 304:
+                raise RuntimeError(f"{path} answered {status}")
             latencies.append((time.monotonic() - sent) * 1000)
         await asyncio.sleep(max(0.0, 1 - (time.monotonic() - started)))
+    connection.close()
 
 
 async def _viewers(kind: str, base: str, count: int, stop_at: float) -> dict:
-    import aiohttp
     viewer = {"stream": stream_viewer, "summary": summary_poller, "contract": contract_poller}[kind]
+    host, port = base.removeprefix("http://").split(":")
     records = [[] for _ in range(count)]
     errors: list[str] = []
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
 
     async def one(i: int) -> None:
         try:
-            await asyncio.wait_for(viewer(session, base, stop_at, records[i]), max(0.1, stop_at - time.time()))
+            await asyncio.wait_for(viewer(host, int(port), stop_at, records[i]), max(0.1, stop_at - time.time()))
         except asyncio.TimeoutError:
             pass                                                  # still reading at the end: fine
         except Exception as exc:  # noqa: BLE001 - a viewer's failure is a result, counted
             errors.append(f"{type(exc).__name__}: {exc}")
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout) as session:
-        await asyncio.gather(*(one(i) for i in range(count)))
+    await asyncio.gather(*(one(i) for i in range(count)))
     return {"records": records, "errors": errors}
 
 
