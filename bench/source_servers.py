@@ -52,7 +52,7 @@ def up(sources: list[str]) -> str:
     HOME.mkdir(parents=True, exist_ok=True)
     shutil.chown(HOME, "postgres", "postgres")
     for source in sources:
-        data = HOME / source
+        data = HOME / source.lower()         # as PISA_SOURCE_URL_TEMPLATE's {cnt} spells it
         if not (data / "PG_VERSION").exists():
             as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
         options = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
