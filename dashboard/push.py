@@ -4,8 +4,8 @@ One `ChangeFeed` per process, started by its first stream: a thread (a greenlet 
 gevent worker) with a central connection of its own, outside the request pool, LISTENing on the
 channel the sync notifies when a transaction that changed figures commits. On a notification
 (all that arrived within `PISA_API_CACHE_SECONDS` of its last read count as one: a process reads
-the summaries no more often than it did for polling) it reads them at once (refreshing the
-polling requests' cache too) and wakes every stream of the process. It also reads them every
+the summaries no more often than it did for polling) it reads them at once and wakes every
+stream of the process; while it listens, the polling requests answer from its reads too. It also reads them every
 `TICK_S`, because ages and source states move without a notification. While it cannot listen
 (the database is down, restarting) it retries with back-off and says so; the timed reads go on,
 so the streams still move, as often as polling would.
@@ -54,6 +54,7 @@ class ChangeFeed:
     def stop(self) -> None:
         """Stop listening and end every stream waiting on this feed."""
         self.stopped.set()
+        self.reader.kept_fresh = False       # at once: the listener may sit in select() a while
         self._next_version.set()
 
     def wait(self, seen_version: int, timeout: float) -> int:
@@ -115,7 +116,7 @@ class ChangeFeed:
         conn = db.connect(self.listen_url, application_name="pisa-api-listen", autocommit=True)
         with conn.cursor() as cur:
             cur.execute(db.load_sql("api/listen_figures_changed.sql"))
-        self.listening = True
+        self.listening = self.reader.kept_fresh = True
         log.info("push: listening for changes to the figures")
         return conn
 
@@ -131,7 +132,7 @@ class ChangeFeed:
 
     def _close(self, conn) -> None:
         """Close the listening connection; returns None, what `conn` becomes."""
-        self.listening = False
+        self.listening = self.reader.kept_fresh = False
         try:
             conn.close()
         except psycopg2.Error:

@@ -104,6 +104,42 @@ def test_a_committed_row_is_pushed_by_the_notification_not_by_the_timer(live):
     events.close()
 
 
+def test_while_the_feed_listens_polls_answer_from_its_reads_and_see_a_commit_through_the_notification(env):
+    runner.sync_all_once(env.settings)
+    live = LiveProduct(env, follow=False, api_cache_seconds=0.1)
+    reader, feed = live.app.extensions["pisa_reader"], live.app.extensions["pisa_feed"]
+    events = EventReader(live.url, "/api/v1/stream")            # the first stream starts the feed
+    before = events.next_of("summary")["data"]["submissions"]["count"]
+    deadline = time.monotonic() + 5
+    while not reader.kept_fresh and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reader.kept_fresh
+    slow_timer(live)
+    time.sleep(1.1)                                  # the feed's last timed read at the old tick is over
+    held = reader.latest()
+    for _ in range(10):                              # a second of polls, ten cache periods
+        assert live.get("/submissions")["count"] == before
+        time.sleep(0.1)
+    assert reader.latest() is held                   # no poll read for itself
+    commit_row(env, "ALB", 9_250_001)
+    runner.sync_all_once(env.settings)
+    deadline = time.monotonic() + 1
+    while live.get("/submissions")["count"] == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert live.get("/submissions")["count"] == before + 1 == expected_charts(env)["/submissions"]["count"]
+    events.close()
+    feed.stop()                                      # not listening: polls read for themselves again
+    deadline = time.monotonic() + 5
+    while reader.kept_fresh and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not reader.kept_fresh
+    held = reader.latest()
+    time.sleep(0.15)
+    live.get("/submissions")
+    assert reader.latest() is not held
+    live.close()
+
+
 def test_last_event_id_resumes_without_a_gap_and_without_sending_the_same_summary_twice(live):
     first = EventReader(live.url, "/api/v1/stream")
     held = first.next_of("summary")
