@@ -35,6 +35,7 @@ bench: install browser
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/request_cost.py
 	$(BIN)/python bench/idle.py
 	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/handovers.py

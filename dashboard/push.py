@@ -5,10 +5,11 @@ gevent worker) with a central connection of its own, outside the request pool, L
 channel the sync notifies when a transaction that changed figures commits. On a notification
 (all that arrived within `PISA_API_CACHE_SECONDS` of its last read count as one: a process reads
 the summaries no more often than it did for polling) it reads them at once and wakes every
-stream of the process; while it listens, the polling requests answer from its reads too. It also reads them every
-`TICK_S`, because ages and source states move without a notification. While it cannot listen
-(the database is down, restarting) it retries with back-off and says so; the timed reads go on,
-so the streams still move, as often as polling would.
+stream of the process. It also reads them every `TICK_S`, because ages and source states move
+without a notification. While it listens, the polling requests answer from its reads too, so
+none waits for a read of its own. While it cannot listen (the database is down, restarting) it
+retries with back-off and says so; the timed reads go on, so the streams still move, as often as
+polling would, and the polls read for themselves again.
 """
 from __future__ import annotations
 

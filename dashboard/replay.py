@@ -7,8 +7,8 @@ conditional handling cost about 0.1 ms a request here, beside the streams on the
 This WSGI middleware records, per snapshot, the status, headers and body Flask gave to each
 variant of a hot poll (path, Origin, and If-None-Match when it named that answer's own ETag) and
 replays them to the next request of that variant, with the data's age brought up to the moment
-(X-Data-Age-Ms, as every answer has). A new snapshot (a read after a change, or after
-`PISA_API_CACHE_SECONDS`) starts empty, so figures are never older than Flask's own answers.
+(X-Data-Age-Ms, as every answer has). The next read of the summaries is a new snapshot and
+starts empty, so figures are never older than Flask's own answers.
 Anything else (a query string, HEAD, other conditional headers, an error, a path not listed)
 goes to Flask, which stays the one place that decides what an answer is.
 """
