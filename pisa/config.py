@@ -61,7 +61,8 @@ SETTINGS = (
     Setting("PISA_API_DATABASE_URL", "",
             "libpq URL the API reads the central DB with (empty: PISA_CENTRAL_URL as PISA_API_ROLE)."),
     Setting("PISA_API_CACHE_SECONDS", "0.1",
-            "How long one API process reuses a read of the central summaries (0: read every request)."),
+            "How long one API process reuses a read of the central summaries (0: read every request); "
+            "while its push feed listens, up to 2 s, the feed reading at each change."),
     Setting("PISA_WEB_THREADS", "8",
             "Central connections each API process pools (and threads per worker, if gunicorn runs gthread)."),
     Setting("PISA_STREAM_MAX_SECONDS", "600",
