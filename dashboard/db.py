@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,7 +82,8 @@ class SummaryReader:
             pool_size=threads, max_overflow=1, pool_timeout=POOL_TIMEOUT_S,
             pool_pre_ping=True, isolation_level="REPEATABLE READ")
         self.cache_seconds = cache_seconds
-        self.kept_fresh = False         # the push feed listens and reads (dashboard/push.py)
+        # Whether something else keeps the reads fresh: the push feed, while it listens (push.py).
+        self.kept_fresh: Callable[[], bool] = lambda: False
         self._cached: tuple[float, Snapshot] | None = None
         self.failure: ReadFailure | None = None     # of the summaries, until a read succeeds
         self._lock = threading.Lock()
@@ -134,7 +136,7 @@ class SummaryReader:
         """How long a read answers requests: `cache_seconds`, or `KEPT_FRESH_S` while the push feed
         keeps it fresh. (A thousand polls a second each waiting for its own read now and then was
         the contract endpoints' tail.) A cache of 0 reads for every request, feed or not."""
-        return KEPT_FRESH_S if self.kept_fresh and self.cache_seconds > 0 else self.cache_seconds
+        return KEPT_FRESH_S if self.cache_seconds > 0 and self.kept_fresh() else self.cache_seconds
 
     def latest(self) -> Snapshot | None:
         """The last good read, whatever its age, without reading (None before the first)."""

@@ -55,8 +55,12 @@ class ChangeFeed:
     def stop(self) -> None:
         """Stop listening and end every stream waiting on this feed."""
         self.stopped.set()
-        self.reader.kept_fresh = False       # at once: the listener may sit in select() a while
         self._next_version.set()
+
+    def keeps_reads_fresh(self) -> bool:
+        """Listening and not stopped (a stopped listener may sit in select() a while): each
+        change, and every second, is read."""
+        return self.listening and not self.stopped.is_set()
 
     def wait(self, seen_version: int, timeout: float) -> int:
         """The version once it differs from `seen_version`, the feed stops, or `timeout` passes.
@@ -117,7 +121,7 @@ class ChangeFeed:
         conn = db.connect(self.listen_url, application_name="pisa-api-listen", autocommit=True)
         with conn.cursor() as cur:
             cur.execute(db.load_sql("api/listen_figures_changed.sql"))
-        self.listening = self.reader.kept_fresh = True
+        self.listening = True
         log.info("push: listening for changes to the figures")
         return conn
 
@@ -133,7 +137,7 @@ class ChangeFeed:
 
     def _close(self, conn) -> None:
         """Close the listening connection; returns None, what `conn` becomes."""
-        self.listening = self.reader.kept_fresh = False
+        self.listening = False
         try:
             conn.close()
         except psycopg2.Error:
@@ -146,6 +150,7 @@ _feeds: list[ChangeFeed] = []       # this process's, for close_streams
 def init_app(app: Flask) -> None:
     """Attach a ChangeFeed over the app's reader; it starts with the first stream."""
     feed = ChangeFeed(app.extensions["pisa_reader"], app.config["SETTINGS"].api_url())
+    feed.reader.kept_fresh = feed.keeps_reads_fresh       # the polls answer from its reads
     app.extensions["pisa_feed"] = feed
     _feeds.append(feed)
 
