@@ -38,9 +38,11 @@ SERVER_SETTINGS = {"wal_level": "logical", "max_replication_slots": "8", "max_wa
                    "shared_buffers": "32MB", "max_connections": "40", "listen_addresses": "''"}
 
 
-def as_postgres(*command: str) -> None:
-    """Run a PostgreSQL server command as the postgres user (initdb and pg_ctl refuse root)."""
-    subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, stdout=subprocess.DEVNULL)
+def as_postgres(*command: str, check: bool = True) -> int:
+    """Run a PostgreSQL server command as the postgres user (initdb and pg_ctl refuse root); its
+    exit status."""
+    return subprocess.run(["runuser", "-u", "postgres", "--", *command], check=check,
+                          stdout=subprocess.DEVNULL).returncode
 
 
 def source_url_template() -> str:
@@ -56,8 +58,7 @@ def up(sources: list[str]) -> str:
         if not (data / "PG_VERSION").exists():
             as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
         options = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
-        if subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "status", "-D", str(data)],
-                          stdout=subprocess.DEVNULL).returncode != 0:
+        if as_postgres(str(PG_BIN / "pg_ctl"), "status", "-D", str(data), check=False) != 0:
             as_postgres(str(PG_BIN / "pg_ctl"), "start", "-w", "-D", str(data), "-l", str(data / "server.log"),
                         "-o", f"{options} -c unix_socket_directories={data}")
         print(f"  {source}: a server of its own, socket in {data}", flush=True)
