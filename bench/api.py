@@ -139,10 +139,12 @@ def run_viewers(port: int, viewers: int, seconds: float) -> dict:
     }
 
 
-def saturation(port: int, connections: int, path: str = "/tmins", seconds: int = 10) -> float:
+def saturation(port: int, connections: int, path: str = "/tmins", seconds: int = 10, threads: int = 2,
+               headers: dict | None = None) -> float:
     """Closed-loop requests per second with wrk, on a server not yet loaded by the viewers."""
-    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                             f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                             *header_args, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     return float(match.group(1)) if match else float("nan")
 

@@ -14,9 +14,6 @@ Creates its own databases (pisa_bench_api_*, as bench/api.py), syncs them, then:
 from __future__ import annotations
 
 import argparse
-import io
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,23 +21,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import PATHS, create_and_sync, start_gunicorn  # noqa: E402
+from werkzeug.test import create_environ  # noqa: E402
+
+from bench.api import PATHS, create_and_sync, saturation, start_gunicorn  # noqa: E402
 from bench.common import drop_databases, machine_line, settings_environment  # noqa: E402
 
 PORT = 18083
 WORKER_CLASSES = ("gevent", "gevent_pywsgi")
 
 
-def call(app, path: str, etag: str | None) -> tuple[str, dict]:
-    """One GET through a WSGI app; its status and headers."""
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "bench",
-               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
-               "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False}
-    if etag:
-        environ["HTTP_IF_NONE_MATCH"] = etag
+def call(app, environ: dict) -> tuple[str, dict]:
+    """One GET through a WSGI app (on a copy of `environ`: the app adds its own keys); its status
+    and headers."""
     answer = {}
-    b"".join(app(environ, lambda status, headers, exc_info=None: answer.update(status=status, headers=dict(headers))))
+    b"".join(app(dict(environ), lambda status, headers, exc_info=None: answer.update(status=status,
+                                                                                     headers=dict(headers))))
     return answer["status"], answer["headers"]
 
 
@@ -48,14 +43,16 @@ def in_process(settings, requests: int) -> None:
     from dashboard import create_app
     app = create_app({"SETTINGS": settings.replace(api_cache_seconds=3600)})
     served, flask_alone = app.wsgi_app, app.wsgi_app.flask_wsgi
-    etags = {path: call(app, path, None)[1]["ETag"] for path in PATHS}
+    plain = [create_environ(path) for path in PATHS]
+    tagged = [create_environ(path, headers={"If-None-Match": call(app, environ)[1]["ETag"]})
+              for path, environ in zip(PATHS, plain)]
     for label, wsgi in (("as served (replay in front of Flask)", served), ("Flask alone", flask_alone)):
         app.wsgi_app = wsgi
         for conditional in (True, False):
+            environs = tagged if conditional else plain
             started = time.process_time()
             for i in range(requests):
-                path = PATHS[i % len(PATHS)]
-                call(app, path, etags[path] if conditional else None)
+                call(app, environs[i % len(environs)])
             cost = (time.process_time() - started) / requests * 1e6
             print(f"  {label:<38} {'304, If-None-Match' if conditional else '200, no ETag':<20} {cost:7.1f} us CPU "
                   "a request", flush=True)
@@ -67,10 +64,8 @@ def through_gunicorn(settings) -> None:
         server = start_gunicorn("dashboard:create_app()", PORT,
                                 {**env, "GUNICORN_CMD_ARGS": f"--worker-class={worker_class}"})
         try:
-            etag = call_etag(PORT)
-            output = subprocess.run(["wrk", "-t1", "-c20", "-d8s", "-H", f"If-None-Match: {etag}",
-                                     f"http://127.0.0.1:{PORT}/submissions"], capture_output=True, text=True).stdout
-            rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+            rate = saturation(PORT, connections=20, path="/submissions", seconds=8, threads=1,
+                              headers={"If-None-Match": call_etag(PORT)})
             print(f"  gunicorn, one {worker_class} worker: {rate:,.0f} conditional polls a second "
                   f"(about {1e6 / rate:.0f} us of the worker's CPU each)", flush=True)
         finally:
