@@ -7,12 +7,16 @@ conditional handling cost about 0.1 ms a request here, beside the streams on the
 This WSGI middleware records, per snapshot, the status, headers and body Flask gave to each
 variant of a hot poll (path, Origin, and If-None-Match when it named that answer's own ETag) and
 replays them to the next request of that variant, with the data's age brought up to the moment
-(X-Data-Age-Ms, as every answer has). The next read of the summaries is a new snapshot and
-starts empty, so figures are never older than Flask's own answers.
+(X-Data-Age-Ms, as every answer has). A poll whose If-None-Match names one other tag (its copy
+is older: each viewer's first poll after a change) gets the full answer, as Flask gives it. The
+next read of the summaries is a new snapshot and starts empty, so figures are never older than
+Flask's own answers.
 Anything else (a query string, HEAD, other conditional headers, an error, a path not listed)
 goes to Flask, which stays the one place that decides what an answer is.
 """
 from __future__ import annotations
+
+import re
 
 from flask import Flask
 
@@ -26,6 +30,7 @@ UNREPEATABLE = ("HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_S
 MAX_VARIANTS = 256           # per snapshot: Origin is the client's to choose
 AGE_HEADER = "X-Data-Age-Ms"
 REPLAYABLE_STATUS = ("200 OK", "304 NOT MODIFIED")
+ONE_TAG = re.compile(r'(W/)?"[\x21\x23-\x7e]*"')      # an entity tag (RFC 9110), not a list or *
 
 
 class RepeatAnswers:
@@ -45,10 +50,10 @@ class RepeatAnswers:
         snapshot = self._snapshot() if variant else None
         if snapshot is None:
             return self.flask_wsgi(environ, start_response)
-        recorded = snapshot.memo.get(variant)
+        recorded = snapshot.memo.get(variant) or self._full_answer_to_another_tag(snapshot, variant)
         if recorded is None:
             return self._record(snapshot, variant, environ, start_response)
-        status, headers, body, aged = recorded
+        status, headers, body, aged, _ = recorded
         if aged:
             headers = headers + [(AGE_HEADER, str(views.freshness_now(snapshot, self.settings)["age_ms"]))]
         start_response(status, headers)
@@ -61,6 +66,16 @@ class RepeatAnswers:
                 or environ.get("PATH_INFO") not in PATHS or any(h in environ for h in UNREPEATABLE)):
             return None
         return ("repeat", environ["PATH_INFO"], environ.get("HTTP_ORIGIN"), environ.get("HTTP_IF_NONE_MATCH"))
+
+    @staticmethod
+    def _full_answer_to_another_tag(snapshot, variant):
+        """The recorded full answer, when If-None-Match names one tag that is not its ETag (weakly
+        compared, as If-None-Match is): Flask answers that with the full 200 too."""
+        if_none_match = variant[3]
+        full = snapshot.memo.get(variant[:3] + (None,)) if if_none_match else None
+        if full is None or not ONE_TAG.fullmatch(if_none_match):
+            return None
+        return None if _weak(if_none_match) == _weak(full[4]) else full
 
     def _snapshot(self):
         """The snapshot a view would answer from now; None before the first read (Flask then
@@ -81,11 +96,26 @@ class RepeatAnswers:
             if hasattr(chunks, "close"):
                 chunks.close()
         headers = answer["headers"]
-        if_none_match = variant[3]
         etag = next((value for name, value in headers if name == "ETag"), None)
-        if (answer["status"] in REPLAYABLE_STATUS and etag is not None
-                and (if_none_match is None or if_none_match == etag)      # its own tag: bounded
+        key = _replayed_as(variant, answer["status"], etag)
+        if (answer["status"] in REPLAYABLE_STATUS and etag is not None and key is not None
                 and self.reader.latest() is snapshot and len(snapshot.memo) < MAX_VARIANTS):
             steady = [(name, value) for name, value in headers if name != AGE_HEADER]
-            snapshot.memo[variant] = (answer["status"], steady, body, len(steady) < len(headers))
+            snapshot.memo[key] = (answer["status"], steady, body, len(steady) < len(headers), etag)
         return [body]
+
+
+def _replayed_as(variant: tuple, status: str, etag: str | None) -> tuple | None:
+    """The variant Flask's answer is replayed to: its own when If-None-Match was absent or named
+    this answer's tag (so the variants stay bounded), the unconditional one when it named one
+    other tag and got the full 200 (the same answer), else none."""
+    if_none_match = variant[3]
+    if if_none_match is None or if_none_match == etag:
+        return variant
+    if status == "200 OK" and ONE_TAG.fullmatch(if_none_match):
+        return variant[:3] + (None,)
+    return None
+
+
+def _weak(tag: str) -> str:
+    return tag.removeprefix("W/")

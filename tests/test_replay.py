@@ -57,3 +57,19 @@ def test_other_requests_go_to_flask_and_a_new_snapshot_answers_anew(api_client, 
     assert client.get("/submissions").get_json() == {"count": count}          # the same snapshot
     client.application.extensions["pisa_reader"].read_now()                  # as the push feed does
     assert client.get("/submissions").get_json() == {"count": count + 1}
+
+
+def test_a_poll_naming_an_older_tag_gets_the_full_answer_without_flask(api_client, synced):
+    """Each viewer's first poll after a change names the tag it held: the full answer, replayed.
+    A list of tags, or a tag that names this answer weakly, is Flask's to answer."""
+    client, dispatched = counting_client(api_client, synced)
+    client.get("/healthz")
+    full = client.get("/tmins", headers=FORAGE)
+    etag = full.headers["ETag"]
+    for older in ('"0123456789abcdef01234567"', 'W/"0123456789abcdef01234567"', '"another"'):
+        answer = client.get("/tmins", headers={**FORAGE, "If-None-Match": older})
+        assert steady(answer) == steady(full), older
+    assert len(dispatched) == 2                     # /healthz, and the first full answer
+    listed = client.get("/tmins", headers={**FORAGE, "If-None-Match": f'"another", {etag}'})
+    weakly = client.get("/tmins", headers={**FORAGE, "If-None-Match": f"W/{etag}"})
+    assert listed.status_code == weakly.status_code == 304 and len(dispatched) == 4
