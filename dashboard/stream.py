@@ -45,6 +45,7 @@ def summary_events(change_feed: push.ChangeFeed, snapshot, settings, countries, 
     yield f"retry: {RETRY_MS}\n\n".encode()
     ends_at = time.monotonic() + settings.stream_max_seconds
     version, sent_as_of, heartbeat_at = change_feed.version, None, time.monotonic() + HEARTBEAT_S
+    lane = change_feed.lane()
     while True:
         event_id, summary_event, as_of, freshness_event = encoded_events(snapshot, settings, countries)
         if event_id != last_id:
@@ -61,7 +62,7 @@ def summary_events(change_feed: push.ChangeFeed, snapshot, settings, countries, 
             yield f": heartbeat; the data is {age_ms} ms old\n\n".encode()
             heartbeat_at = now + HEARTBEAT_S
         seen = version
-        version = change_feed.wait(seen, min(ends_at, heartbeat_at) - time.monotonic())
+        version = change_feed.wait(seen, min(ends_at, heartbeat_at) - time.monotonic(), lane)
         if version != seen and change_feed.snapshot is not None:
             snapshot = change_feed.snapshot
 

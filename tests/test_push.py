@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from dashboard import stream
+from dashboard import push, stream
 from pisa import db
 from pisa.sync import runner
 from tests.ground_truth import expected_charts
@@ -102,6 +102,19 @@ def test_a_committed_row_is_pushed_by_the_notification_not_by_the_timer(live):
     assert pushed["data"]["submissions"]["count"] == before + 1 == expected_charts(live.env)["/submissions"]["count"]
     assert live.app.extensions["pisa_feed"].listening
     events.close()
+
+
+def test_a_change_reaches_the_streams_of_every_lane(live):
+    """The feed wakes its streams a lane at a time: each lane, the one with two streams too."""
+    slow_timer(live)
+    streams = [EventReader(live.url, "/api/v1/stream") for _ in range(push.LANES + 1)]
+    before = {s.next_of("summary")["data"]["submissions"]["count"] for s in streams}
+    commit_row(live.env, "ARG", 9_200_002)
+    runner.sync_all_once(live.env.settings)
+    after = [s.next_of("summary", timeout_s=SLOW_TICK_S / 4)["data"]["submissions"]["count"] for s in streams]
+    assert len(before) == 1 and after == [before.pop() + 1] * len(streams)
+    for events in streams:
+        events.close()
 
 
 def test_while_the_feed_listens_polls_answer_from_its_reads_and_see_a_commit_through_the_notification(env):
