@@ -15,7 +15,8 @@ sources, one transaction each (the k-th commit is what moves the total count to 
 
 Per phase: per change and per viewer, commit -> the first event (or poll answer) showing it:
 p50/p95/p99/max over all of them, and changes some viewer never saw; the contract endpoints'
-p50/p99; the dashboard server's CPU (cores, gunicorn master and workers) and RSS at the end.
+p50/p99, and how late the pollers' own event loops woke (part of what those figures measure); the
+dashboard server's CPU (cores, gunicorn master and workers) and RSS at the end.
 Targets: commit -> event p99 <= 400 ms at 1,000 stream clients; contract p99 <= 10 ms.
 """
 from __future__ import annotations
@@ -43,6 +44,7 @@ CLIENT_PROCESSES = 4       # stream or summary viewers
 CONTRACT_PROCESSES = 2
 CONNECT_S = 15          # for every viewer to connect (and get its first event) before the writer starts
 SETTLE_S = 5            # after the writer stops, for the last changes to arrive
+LOOP_PROBE_S = 0.005
 CONTRACT = ("/submissions", "/sot", "/tmins", "/escs", "/eeb")
 COUNT = re.compile(rb'"submissions":\{"count":(\d+)\}')
 
@@ -148,11 +150,22 @@ async def contract_poller(host: str, port: int, stop_at: float, latencies: list)
     connection.close()
 
 
+async def loop_delays(stop_at: float, delays: list) -> None:
+    """How late this process's event loop wakes from a 5 ms sleep (ms): the measuring
+    instrument's own delay, which every latency measured in the process includes."""
+    while time.time() < stop_at:
+        asked = time.monotonic()
+        await asyncio.sleep(LOOP_PROBE_S)
+        delays.append((time.monotonic() - asked - LOOP_PROBE_S) * 1000)
+
+
 async def _viewers(kind: str, base: str, count: int, stop_at: float) -> dict:
     viewer = {"stream": stream_viewer, "summary": summary_poller, "contract": contract_poller}[kind]
     host, port = base.removeprefix("http://").split(":")
     records = [[] for _ in range(count)]
     errors: list[str] = []
+    delays: list[float] = []
+    probe = asyncio.create_task(loop_delays(stop_at, delays))
 
     async def one(i: int) -> None:
         try:
@@ -163,7 +176,8 @@ async def _viewers(kind: str, base: str, count: int, stop_at: float) -> dict:
             errors.append(f"{type(exc).__name__}: {exc}")
 
     await asyncio.gather(*(one(i) for i in range(count)))
-    return {"records": records, "errors": errors}
+    probe.cancel()
+    return {"records": records, "errors": errors, "loop_delays": delays}
 
 
 def run_viewers(args: tuple) -> dict:
@@ -225,6 +239,7 @@ def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, sec
     return {"name": name, "changes": len(writer.commits), "viewers": len(viewers), "unseen": unseen,
             **percentiles(latencies), "contract": percentiles([ms for r in contract for ms in r]),
             "contract_requests": sum(len(r) for r in contract), "errors": [e for r in results for e in r["errors"]],
+            "pollers_late": percentiles([d for result in results[CLIENT_PROCESSES:] for d in result["loop_delays"]]),
             "cpu": cpu, "clients_cpu": clients_cpu, "idle": idle, "rss_mb": rss / 2**20}
 
 
@@ -235,6 +250,9 @@ def report(r: dict) -> None:
     print(f"    contract endpoints ({r['contract_requests']} requests): p50 {ms(c['p50'], 1)}, p99 {ms(c['p99'], 1)}; "
           f"server {r['cpu']:.2f} cores, {r['rss_mb']:.0f} MB RSS; viewer errors {len(r['errors'])}", flush=True)
     print(f"    the viewers' own processes {r['clients_cpu']:.2f} cores; the machine {r['idle']:.0f} % idle", flush=True)
+    late = r["pollers_late"]
+    print(f"    the contract pollers' own event loops woke late by p50 {ms(late['p50'], 1)}, p99 {ms(late['p99'], 1)} "
+          "(a poll answered meanwhile counts that wait too)", flush=True)
     for error in sorted(set(r["errors"]))[:5]:
         print(f"      {error}")
 
