@@ -54,11 +54,12 @@ def create_and_sync(rows: int):
     return settings
 
 
-def start_gunicorn(app: str, port: int, env: dict, pythonpath: str | None = None) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+def start_gunicorn(app: str, port: int, env: dict, pythonpath: str | None = None, root: Path = ROOT) -> subprocess.Popen:
+    """gunicorn serving `app` as the Procfile does, from `root` (a checkout of another revision, say)."""
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--config", str(root / "gunicorn.conf.py")]
     if pythonpath:
         command += ["--pythonpath", pythonpath]
-    process = subprocess.Popen(command + [app], cwd=ROOT, env={**os.environ, **env, "PISA_PORT": str(port)},
+    process = subprocess.Popen(command + [app], cwd=root, env={**os.environ, **env, "PISA_PORT": str(port)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

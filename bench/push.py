@@ -18,6 +18,11 @@ p50/p95/p99/max over all of them, and changes some viewer never saw; the contrac
 p50/p99; how late the viewers' and pollers' own event loops woke (part of what those figures
 measure); the dashboard server's CPU (cores, gunicorn master and workers) and RSS at the end.
 Targets: commit -> event p99 <= 400 ms at 1,000 stream clients; contract p99 <= 10 ms.
+
+With --baseline REV, the code at git revision REV is served too, by a second gunicorn (from a
+worktree, over the same central database, Airflow and sources), and each phase runs --rounds
+times against each server in turn: the comparison sees the same box in the same minutes, which
+matters more here than any change (this 2-core box swings from 13 to 33 % idle between runs).
 """
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ import asyncio
 import multiprocessing
 import random
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
+from bench.api import start_gunicorn  # noqa: E402
 from bench.common import cpu_seconds, machine_line, start_product, stop_product, summary  # noqa: E402
 from bench.freshness import wait_until_still  # noqa: E402
 from bench.writer import MarkedWriter, latencies_ms, ms, percentiles  # noqa: E402
@@ -45,6 +53,8 @@ CONTRACT_PROCESSES = 2
 CONNECT_S = 15          # for every viewer to connect (and get its first event) before the writer starts
 SETTLE_S = 5            # after the writer stops, for the last changes to arrive
 LOOP_PROBE_S = 0.005
+BASELINE_PORT = 18083
+WARM_UP_S = 60          # after starting the product, before the first phase
 CONTRACT = ("/submissions", "/sot", "/tmins", "/escs", "/eeb")
 COUNT = re.compile(rb'"submissions":\{"count":(\d+)\}')
 
@@ -204,15 +214,16 @@ def cpu_of(processes: list[psutil.Process]) -> float:
 
 
 # -- one phase ------------------------------------------------------------------------------------
-def phase(settings, name: str, viewer_kind: str, clients: int, pollers: int, seconds: float, rate: float) -> dict:
-    base = f"http://127.0.0.1:{settings.port}"
+def phase(settings, port: int, name: str, viewer_kind: str, clients: int, pollers: int, seconds: float,
+          rate: float) -> dict:
+    base = f"http://127.0.0.1:{port}"
     wait_until_still(base, quiet_s=5)
     baseline = summary(base)["submissions"]["count"]
     stop_at = time.time() + CONNECT_S + seconds + SETTLE_S
     per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
     jobs = [(viewer_kind, base, n, stop_at) for n in per_process]
     jobs += [("contract", base, pollers // CONTRACT_PROCESSES, stop_at)] * (CONTRACT_PROCESSES if pollers else 0)
-    server = dashboard_processes(settings.port)
+    server = dashboard_processes(port)
     print(f"  {name}: {clients} viewers ({viewer_kind}) and {pollers} contract pollers; "
           f"writing {rate:g} rows/s for {seconds:g} s after {CONNECT_S} s to connect...", flush=True)
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
@@ -259,6 +270,30 @@ def report(r: dict) -> None:
         print(f"      {error}")
 
 
+class BaselineServer:
+    """gunicorn serving the code at a git revision (a worktree of it), over the same product."""
+
+    def __init__(self, revision: str):
+        self.checkout = Path(tempfile.mkdtemp(prefix="pisa-push-baseline-"))
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(self.checkout), revision],
+                       cwd=ROOT, check=True, capture_output=True)
+        print(f"  serving {revision} from {self.checkout} on port {BASELINE_PORT} beside this code", flush=True)
+        try:
+            self.process = start_gunicorn("dashboard:create_app()", BASELINE_PORT, {}, pythonpath=str(self.checkout),
+                                          root=self.checkout)
+        except BaseException:
+            self._remove_checkout()
+            raise
+
+    def _remove_checkout(self) -> None:
+        subprocess.run(["git", "worktree", "remove", "--force", str(self.checkout)], cwd=ROOT, check=False)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self._remove_checkout()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000, help="viewers of the page (default 1000)")
@@ -266,24 +301,41 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="writing time per phase (default 60)")
     parser.add_argument("--rate", type=float, default=5, help="rows committed per second (default 5)")
     parser.add_argument("--phases", default="push,poll", help="push, poll or both (default push,poll)")
+    parser.add_argument("--baseline", metavar="REV", help="also serve the code at this git revision and alternate")
+    parser.add_argument("--rounds", type=int, default=1, help="times each phase runs against each server (default 1)")
     args = parser.parse_args()
     settings = load_settings()
     print(machine_line("Push benchmark"))
     product = start_product(settings)
-    results = []
+    servers, baseline, results = {"this code": settings.port}, None, []
     try:
+        if product is not None:
+            print(f"  letting the product's start-up settle ({WARM_UP_S} s: twenty first task runs, the first "
+                  "syncs; a phase there had the box 1 % idle)...", flush=True)
+            time.sleep(WARM_UP_S)
+        if args.baseline:
+            baseline = BaselineServer(args.baseline)
+            servers[args.baseline] = BASELINE_PORT
         for name in args.phases.split(","):
             kind = {"push": "stream", "poll": "summary"}[name]
-            results.append(phase(settings, name, kind, args.clients, args.pollers, args.seconds, args.rate))
-            report(results[-1])
+            for _ in range(args.rounds):
+                for code, port in servers.items():
+                    if len(servers) > 1:
+                        print(f"  [{code}]", flush=True)
+                    results.append({"code": code, **phase(settings, port, name, kind, args.clients, args.pollers,
+                                                          args.seconds, args.rate)})
+                    report(results[-1])
     finally:
+        if baseline is not None:
+            baseline.stop()
         stop_product(product)
     print()
-    print(f"{'phase':>6} {'viewers':>8} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9} {'unseen':>7} "
-          f"{'contract p99':>13} {'cores':>6} {'RSS':>7}")
+    print(f"{'code':>10} {'phase':>6} {'viewers':>8} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9} {'unseen':>7} "
+          f"{'contract p99':>13} {'cores':>6} {'RSS':>7} {'idle':>5}")
     for r in results:
-        print(f"{r['name']:>6} {r['viewers']:>8} {ms(r['p50']):>9} {ms(r['p95']):>9} {ms(r['p99']):>9} "
-              f"{ms(r['max']):>9} {r['unseen']:>7} {ms(r['contract']['p99'], 1):>13} {r['cpu']:>6.2f} {r['rss_mb']:>5.0f}MB")
+        print(f"{r['code'][:10]:>10} {r['name']:>6} {r['viewers']:>8} {ms(r['p50']):>9} {ms(r['p95']):>9} "
+              f"{ms(r['p99']):>9} {ms(r['max']):>9} {r['unseen']:>7} {ms(r['contract']['p99'], 1):>13} "
+              f"{r['cpu']:>6.2f} {r['rss_mb']:>5.0f}MB {r['idle']:>4.0f}%")
     print("(source commit -> first stream event or poll answer showing the row, at every viewer; targets: "
           "push p99 <= 400 ms at 1,000 viewers, contract endpoints p99 <= 10 ms)")
     return 0
