@@ -17,6 +17,7 @@ goes to Flask, which stays the one place that decides what an answer is.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from flask import Flask
 
@@ -31,6 +32,16 @@ MAX_VARIANTS = 256           # per snapshot: Origin is the client's to choose
 AGE_HEADER = "X-Data-Age-Ms"
 REPLAYABLE_STATUS = ("200 OK", "304 NOT MODIFIED")
 ONE_TAG = re.compile(r'(W/)?"[\x21\x23-\x7e]*"')      # an entity tag (RFC 9110), not a list or *
+
+
+class Recorded(NamedTuple):
+    """Flask's answer to one variant, as replayed: the age header is added at each replay."""
+
+    status: str
+    headers: list
+    body: bytes
+    aged: bool          # whether Flask's answer carried the age header
+    etag: str
 
 
 class RepeatAnswers:
@@ -53,11 +64,11 @@ class RepeatAnswers:
         recorded = snapshot.memo.get(variant) or self._full_answer_to_another_tag(snapshot, variant)
         if recorded is None:
             return self._record(snapshot, variant, environ, start_response)
-        status, headers, body, aged, _ = recorded
-        if aged:
+        headers = recorded.headers
+        if recorded.aged:
             headers = headers + [(AGE_HEADER, str(views.freshness_now(snapshot, self.settings)["age_ms"]))]
-        start_response(status, headers)
-        return [body]
+        start_response(recorded.status, headers)
+        return [recorded.body]
 
     @staticmethod
     def _variant(environ) -> tuple | None:
@@ -68,14 +79,12 @@ class RepeatAnswers:
         return ("repeat", environ["PATH_INFO"], environ.get("HTTP_ORIGIN"), environ.get("HTTP_IF_NONE_MATCH"))
 
     @staticmethod
-    def _full_answer_to_another_tag(snapshot, variant):
-        """The recorded full answer, when If-None-Match names one tag that is not its ETag (weakly
-        compared, as If-None-Match is): Flask answers that with the full 200 too."""
+    def _full_answer_to_another_tag(snapshot, variant) -> Recorded | None:
+        """The recorded full answer, when If-None-Match names one other tag than its ETag: Flask
+        answers that with the full 200 too."""
         if_none_match = variant[3]
         full = snapshot.memo.get(variant[:3] + (None,)) if if_none_match else None
-        if full is None or not ONE_TAG.fullmatch(if_none_match):
-            return None
-        return None if _weak(if_none_match) == _weak(full[4]) else full
+        return full if full is not None and _names_another_tag(if_none_match, full.etag) else None
 
     def _snapshot(self):
         """The snapshot a view would answer from now; None before the first read (Flask then
@@ -98,10 +107,10 @@ class RepeatAnswers:
         headers = answer["headers"]
         etag = next((value for name, value in headers if name == "ETag"), None)
         key = _replayed_as(variant, answer["status"], etag)
-        if (answer["status"] in REPLAYABLE_STATUS and etag is not None and key is not None
+        if (answer["status"] in REPLAYABLE_STATUS and key is not None
                 and self.reader.latest() is snapshot and len(snapshot.memo) < MAX_VARIANTS):
             steady = [(name, value) for name, value in headers if name != AGE_HEADER]
-            snapshot.memo[key] = (answer["status"], steady, body, len(steady) < len(headers), etag)
+            snapshot.memo[key] = Recorded(answer["status"], steady, body, len(steady) < len(headers), etag)
         return [body]
 
 
@@ -110,12 +119,16 @@ def _replayed_as(variant: tuple, status: str, etag: str | None) -> tuple | None:
     this answer's tag (so the variants stay bounded), the unconditional one when it named one
     other tag and got the full 200 (the same answer), else none."""
     if_none_match = variant[3]
+    if etag is None:
+        return None                     # an error, say: Flask's to answer each time
     if if_none_match is None or if_none_match == etag:
         return variant
-    if status == "200 OK" and ONE_TAG.fullmatch(if_none_match):
+    if status == "200 OK" and _names_another_tag(if_none_match, etag):
         return variant[:3] + (None,)
     return None
 
 
-def _weak(tag: str) -> str:
-    return tag.removeprefix("W/")
+def _names_another_tag(if_none_match: str, etag: str) -> bool:
+    """Whether If-None-Match is one entity tag that is not `etag`, compared weakly (as
+    If-None-Match is): a list of tags or `*` is Flask's to judge."""
+    return bool(ONE_TAG.fullmatch(if_none_match)) and if_none_match.removeprefix("W/") != etag.removeprefix("W/")
