@@ -48,8 +48,7 @@ class ChangeFeed:
         self.snapshot: Snapshot | None = None
         self.listening = False
         self.stopped = threading.Event()
-        # One Event per lane and version: set, and replaced, when the version moves.
-        self._next_version = [threading.Event() for _ in range(LANES)]
+        self._next_version = _lane_events()
         self._lane_numbers = itertools.count()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -76,7 +75,7 @@ class ChangeFeed:
         """The lane of a new stream (they take turns)."""
         return next(self._lane_numbers) % LANES
 
-    def wait(self, seen_version: int, timeout: float, lane: int = 0) -> int:
+    def wait(self, seen_version: int, timeout: float, lane: int) -> int:
         """The version once it differs from `seen_version`, the feed stops, or `timeout` passes.
         (One Event per lane and version: setting it wakes the lane's streams without a lock they
         all take.)"""
@@ -99,7 +98,7 @@ class ChangeFeed:
             # sees the new version, and one that took the old Event is woken by it.
             self.snapshot = snapshot
             self.version += 1
-            woken, self._next_version = self._next_version, [threading.Event() for _ in range(LANES)]
+            woken, self._next_version = self._next_version, _lane_events()
             for lane in woken:
                 lane.set()
                 _let_waiting_requests_in()
@@ -159,6 +158,11 @@ class ChangeFeed:
             conn.close()
         except psycopg2.Error:
             pass
+
+
+def _lane_events() -> list[threading.Event]:
+    """One Event per lane for the next version: set, and replaced, when the version moves."""
+    return [threading.Event() for _ in range(LANES)]
 
 
 def _let_waiting_requests_in() -> None:
